@@ -1,0 +1,109 @@
+//! `tracedeck import`: imports files with a progress bar on a terminal, then one line per file.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tracedeck::ingest::{self, FileReport, ImportControl, Outcome};
+use tracedeck::store::Store;
+
+pub fn run(db: &Path, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    let mut store = Store::open(db).with_context(|| format!("opening store {}", db.display()))?;
+    let control = ImportControl::default();
+    let bar = progress_bar();
+    let reports = std::thread::scope(|scope| {
+        let job = std::thread::Builder::new()
+            .name("import".into())
+            .spawn_scoped(scope, || ingest::import_paths(&mut store, paths, &control))?;
+        while !job.is_finished() {
+            let p = control.snapshot();
+            bar.set_length(p.bytes_total.max(1));
+            bar.set_position(p.bytes_done);
+            bar.set_message(format!(
+                "{} spans, {:.0} spans/s  {}",
+                p.spans_done,
+                p.spans_per_sec(),
+                short_name(&p.current_file)
+            ));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        job.join()
+            .map_err(|_| anyhow::anyhow!("the import thread panicked"))
+    })??;
+    bar.finish_and_clear();
+    let counts = store.counts()?;
+    if json {
+        let out = serde_json::json!({ "store": db, "files": reports, "counts": counts });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for report in &reports {
+            print_report(report);
+        }
+        println!(
+            "store {}: {} spans, {} traces, {} services",
+            db.display(),
+            counts.spans,
+            counts.traces,
+            counts.services
+        );
+    }
+    let refused = reports.iter().any(|r| r.outcome == Outcome::Rejected);
+    let nothing = reports.iter().all(|r| r.spans_read == 0);
+    Ok(if refused || nothing {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(1);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+        return bar;
+    }
+    let style =
+        ProgressStyle::with_template("{bar:30.cyan/blue} {bytes}/{total_bytes} {msg} (eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+fn short_name(path: &str) -> &str {
+    Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
+fn print_report(r: &FileReport) {
+    let outcome = match r.outcome {
+        Outcome::Ok => "ok",
+        Outcome::Partial => "partial",
+        Outcome::Rejected => "REFUSED",
+        Outcome::Cancelled => "cancelled",
+    };
+    let mut line = format!(
+        "{outcome:<9} {} [{}]: {} spans ({} new), {} traces",
+        r.path.display(),
+        r.format,
+        r.spans_read,
+        r.spans_new,
+        r.traces
+    );
+    if r.skipped_lines > 0 {
+        line.push_str(&format!(", {} metrics/logs lines skipped", r.skipped_lines));
+    }
+    line.push_str(&format!(", {} warnings, {} errors", r.warnings, r.errors));
+    println!("{line}");
+    for d in &r.diagnostics {
+        println!("    {}: {d}", r.path.display());
+    }
+    let hidden = (r.errors + r.warnings).saturating_sub(r.diagnostics.len() as u64);
+    if hidden > 0 {
+        println!("    ... and {hidden} more");
+    }
+}

@@ -1,0 +1,637 @@
+//! One file's import: a reader thread cuts the (decompressed) stream into work items (batches of
+//! lines, a whole document, batches of protobuf frames), parse workers turn them into spans, and
+//! the calling thread writes them through the store's bulk writer. Channels are bounded, so
+//! memory stays flat however large the file; cancellation stops all three at the next item.
+
+use std::collections::HashSet;
+use std::io::{self, BufRead, Read};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use super::diagnostics::{Diagnostic, Location, Severity};
+use super::parsed::Parsed;
+use super::sniff::{self, Compression, Content};
+use super::{FileReport, ImportControl, Outcome, jaeger_json, otlp_json, otlp_proto};
+use crate::model::TraceId;
+use crate::store::{ImportStatus, ImportTotals, SpanWriter, Store, StoreError};
+
+/// Bytes of lines per work item.
+const LINES_CHUNK_BYTES: usize = 4 << 20;
+/// Bytes of protobuf frames per work item.
+const FRAMES_CHUNK_BYTES: usize = 4 << 20;
+/// The largest frame length believed; a longer prefix is corruption.
+const MAX_FRAME_BYTES: u64 = 1 << 30;
+/// Diagnostics kept per file (all are counted).
+const MAX_KEPT_DIAGNOSTICS: usize = 500;
+
+enum Work {
+    Lines {
+        first_line: u64,
+        buf: Vec<u8>,
+        /// End offset (exclusive) of each line in `buf`.
+        ends: Vec<usize>,
+    },
+    Document(Vec<u8>),
+    Frames(Vec<Frame>),
+    Problem(Diagnostic),
+}
+
+struct Frame {
+    index: u64,
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+fn rejected(path: &Path, format: &str, message: String) -> FileReport {
+    let mut report = FileReport::new(path, format);
+    report.outcome = Outcome::Rejected;
+    report.push(Diagnostic::error(Location::File, message));
+    report
+}
+
+/// Imports one file. Store failures are returned; everything wrong with the file is in the report.
+pub fn import_file(
+    store: &mut Store,
+    path: &Path,
+    control: &ImportControl,
+) -> Result<FileReport, StoreError> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return Ok(rejected(path, "unknown", format!("cannot open: {e}"))),
+    };
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if bytes == 0 {
+        return Ok(rejected(path, "empty", "file is empty".to_owned()));
+    }
+    // The reader thread needs 'static data: it only touches the progress counters through an Arc.
+    let progress = control.progress.clone();
+    let counting: Box<dyn Read + Send> = Box::new(ProgressReader {
+        inner: file,
+        progress,
+    });
+    let (compression, decoded) = match sniff::decompress(counting) {
+        Ok(x) => x,
+        Err(e) => return Ok(rejected(path, "unknown", format!("cannot read: {e}"))),
+    };
+    let (head, mut reader) = match sniff::peek(decoded, 64) {
+        Ok(x) => x,
+        Err(e) => {
+            return Ok(rejected(
+                path,
+                compression_label(compression),
+                format!("cannot decompress: {e}"),
+            ));
+        }
+    };
+    let content = sniff::classify(&head);
+    let format = format_label(content, compression);
+    let first_work = match content {
+        Content::Empty => {
+            let msg = match compression {
+                Compression::None => "file is empty".to_owned(),
+                _ => "file is empty after decompression".to_owned(),
+            };
+            return Ok(rejected(path, &format, msg));
+        }
+        Content::Json => None,
+        Content::ProtoMessage | Content::Binary => {
+            match first_frame_or_message(&mut reader, content) {
+                Ok(work) => Some(work),
+                Err(why) => {
+                    return Ok(rejected(
+                        path,
+                        &format,
+                        format!(
+                            "unrecognized format (not JSON, gzip, zstd or OTLP protobuf): {why}; {}",
+                            sniff::looks_like(&head)
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    let format = match &first_work {
+        Some(FirstWork::Framed(frame)) if sniff::is_zstd(&frame.bytes) => {
+            format!("{format}-framed-zstd")
+        }
+        Some(FirstWork::Framed(_)) => format!("{format}-framed"),
+        _ => format,
+    };
+    let mut report = FileReport::new(path, &format);
+    let mut writer = SpanWriter::begin(store, &path.display().to_string(), &format, bytes)?;
+    report.import_id = Some(writer.import_id());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let mut traces: HashSet<TraceId> = HashSet::new();
+    let result = std::thread::scope(|scope| -> Result<(), StoreError> {
+        let (work_tx, work_rx) = bounded::<Work>(workers * 2);
+        let (parsed_tx, parsed_rx) = bounded::<Parsed>(workers * 2);
+        let cancel = &control.cancel;
+        let reader_thread = std::thread::Builder::new()
+            .name("import-reader".into())
+            .spawn_scoped(scope, move || {
+                let feed = Feed {
+                    tx: work_tx,
+                    cancel,
+                };
+                match first_work {
+                    None => feed.json(reader),
+                    Some(FirstWork::Message(bytes)) => {
+                        let _ = feed.tx.send(Work::Frames(vec![Frame {
+                            index: 0,
+                            offset: 0,
+                            bytes,
+                        }]));
+                    }
+                    Some(FirstWork::Framed(first)) => feed.frames(reader, first),
+                }
+            });
+        if let Err(e) = reader_thread {
+            report.push(Diagnostic::error(
+                Location::File,
+                format!("cannot start reader thread: {e}"),
+            ));
+            return Ok(());
+        }
+        for i in 0..workers {
+            let rx: Receiver<Work> = work_rx.clone();
+            let tx: Sender<Parsed> = parsed_tx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("import-parse-{i}"))
+                .spawn_scoped(scope, move || {
+                    for work in rx {
+                        if tx.send(parse(work)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                report.push(Diagnostic::error(
+                    Location::File,
+                    format!("cannot start parse thread: {e}"),
+                ));
+            }
+        }
+        drop(work_rx);
+        drop(parsed_tx);
+        for parsed in parsed_rx.iter() {
+            if control.cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            for block in &parsed.blocks {
+                for scope_spans in &block.scope_spans {
+                    traces.extend(scope_spans.spans.iter().map(|s| s.trace_id));
+                }
+            }
+            let stats = writer.write(&parsed.blocks)?;
+            report.spans_read += parsed.spans;
+            report.spans_new += stats.inserted;
+            report.duplicates += stats.duplicates;
+            report.documents += parsed.documents;
+            report.skipped_lines += parsed.skipped_lines;
+            if let Some(format) = parsed.format {
+                report.refine_format(format);
+            }
+            for d in parsed.diagnostics {
+                report.push(d);
+            }
+            control
+                .progress
+                .spans_done
+                .fetch_add(parsed.spans, Ordering::Relaxed);
+        }
+        // Dropping the receiver makes the workers and the reader stop at their next send.
+        drop(parsed_rx);
+        Ok(())
+    });
+    result?;
+    report.traces = traces.len() as u64;
+    report.finish_outcome(control.cancel.load(Ordering::Relaxed));
+    let status = match report.outcome {
+        Outcome::Ok => ImportStatus::Ok,
+        Outcome::Partial => ImportStatus::Partial,
+        Outcome::Rejected => ImportStatus::Rejected,
+        Outcome::Cancelled => ImportStatus::Cancelled,
+    };
+    let totals = ImportTotals {
+        format: report.format.clone(),
+        spans_read: report.spans_read,
+        traces: report.traces,
+        skipped_lines: report.skipped_lines,
+        warnings: report.warnings,
+        errors: report.errors,
+        diagnostics_json: serde_json::to_string(&report.diagnostics)
+            .unwrap_or_else(|_| "[]".to_owned()),
+    };
+    let import_id = writer.finish(status, &totals)?;
+    if report.outcome == Outcome::Rejected && report.spans_new == 0 {
+        report.import_id = None;
+    } else {
+        report.import_id = Some(import_id);
+    }
+    Ok(report)
+}
+
+/// Counts bytes read into the shared progress (owned variant for the reader thread).
+struct ProgressReader<R> {
+    inner: R,
+    progress: std::sync::Arc<super::Progress>,
+}
+
+impl<R: Read> Read for ProgressReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress
+            .bytes_done
+            .fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn compression_label(c: Compression) -> &'static str {
+    match c {
+        Compression::None => "unknown",
+        Compression::Gzip => "gzip",
+        Compression::Zstd => "zstd",
+    }
+}
+
+fn format_label(content: Content, compression: Compression) -> String {
+    let base = match content {
+        Content::Empty => "empty",
+        Content::Json => "otlp-json",
+        Content::ProtoMessage | Content::Binary => "otlp-proto",
+    };
+    match compression {
+        Compression::None => base.to_owned(),
+        Compression::Gzip => format!("{base}+gzip"),
+        Compression::Zstd => format!("{base}+zstd"),
+    }
+}
+
+enum FirstWork {
+    /// A whole single protobuf message.
+    Message(Vec<u8>),
+    /// The first frame of a Collector-framed stream (already checked to decode).
+    Framed(Frame),
+}
+
+/// Decides between one protobuf message and Collector framing, checking the first frame decodes.
+fn first_frame_or_message(
+    reader: &mut impl BufRead,
+    content: Content,
+) -> Result<FirstWork, String> {
+    if content == Content::ProtoMessage {
+        let mut all = Vec::new();
+        reader
+            .read_to_end(&mut all)
+            .map_err(|e| format!("read failed: {e}"))?;
+        otlp_proto::decode(&all).map_err(|e| format!("as a protobuf message: {e}"))?;
+        return Ok(FirstWork::Message(all));
+    }
+    let frame = match read_frame(reader, 1, 0) {
+        Ok(Some(frame)) => frame,
+        Ok(None) => return Err("no data".to_owned()),
+        Err(e) => return Err(format!("read as framed protobuf, {e}")),
+    };
+    let payload = frame_payload(&frame.bytes).map_err(|e| format!("frame 1: {e}"))?;
+    otlp_proto::decode(&payload).map_err(|e| format!("frame 1 is not a protobuf message: {e}"))?;
+    Ok(FirstWork::Framed(frame))
+}
+
+/// Reads one length-prefixed frame; `Ok(None)` at a clean end of stream.
+fn read_frame(reader: &mut impl Read, index: u64, offset: u64) -> Result<Option<Frame>, String> {
+    let mut len_bytes = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match reader.read(&mut len_bytes[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => {
+                return Err(format!(
+                    "the stream ends inside the 4-byte length prefix ({got} bytes remain)"
+                ));
+            }
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("read failed: {e}")),
+        }
+    }
+    let len = u64::from(u32::from_be_bytes(len_bytes));
+    let mut bytes = Vec::new();
+    let read = reader
+        .take(len.min(MAX_FRAME_BYTES))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("read failed: {e}"))?;
+    if (read as u64) < len {
+        // Count what is left beyond the cap too, without keeping it.
+        let rest = if len > MAX_FRAME_BYTES {
+            io::copy(reader, &mut io::sink()).unwrap_or(0)
+        } else {
+            0
+        };
+        return Err(format!(
+            "length prefix says {len} bytes, only {} remain",
+            read as u64 + rest
+        ));
+    }
+    Ok(Some(Frame {
+        index,
+        offset,
+        bytes,
+    }))
+}
+
+/// A frame's message bytes, unwrapping the legacy per-message zstd.
+fn frame_payload(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    if sniff::is_zstd(bytes) {
+        zstd::stream::decode_all(bytes)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| format!("zstd: {e}"))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(bytes))
+    }
+}
+
+/// The reader side: cuts the stream into work items.
+struct Feed<'c> {
+    tx: Sender<Work>,
+    cancel: &'c std::sync::atomic::AtomicBool,
+}
+
+impl Feed<'_> {
+    fn send(&self, work: Work) -> bool {
+        !self.cancel.load(Ordering::Relaxed) && self.tx.send(work).is_ok()
+    }
+
+    fn json(&self, mut reader: impl BufRead) {
+        // Skip blank lines, then decide: a first line that is a whole JSON value means JSON Lines.
+        let mut line_no = 0u64;
+        let mut first = Vec::new();
+        loop {
+            first.clear();
+            line_no += 1;
+            match sniff::read_line(&mut reader, &mut first) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) => {
+                    self.send(Work::Problem(stream_error(line_no, &e)));
+                    return;
+                }
+            }
+            if line_no == 1 && first.starts_with(&sniff::UTF8_BOM) {
+                first.drain(..3);
+            }
+            if !first.iter().all(u8::is_ascii_whitespace) {
+                break;
+            }
+        }
+        let first_is_value =
+            serde_json::from_slice::<serde::de::IgnoredAny>(trim_eol(&first)).is_ok();
+        if !first_is_value {
+            let mut doc = vec![b'\n'; (line_no - 1) as usize];
+            doc.extend_from_slice(&first);
+            if let Err(e) = reader.read_to_end(&mut doc) {
+                self.send(Work::Problem(stream_error(line_no, &e)));
+            }
+            self.send(Work::Document(doc));
+            return;
+        }
+        let mut buf = first;
+        let mut ends = vec![buf.len()];
+        let mut first_line = line_no;
+        loop {
+            match sniff::read_line(&mut reader, &mut buf) {
+                Ok(0) => break,
+                Ok(_) => ends.push(buf.len()),
+                Err(e) => {
+                    let failed_line = first_line + ends.len() as u64;
+                    let chunk = Work::Lines {
+                        first_line,
+                        buf: std::mem::take(&mut buf),
+                        ends: std::mem::take(&mut ends),
+                    };
+                    if self.send(chunk) {
+                        self.send(Work::Problem(stream_error(failed_line, &e)));
+                    }
+                    return;
+                }
+            }
+            if buf.len() >= LINES_CHUNK_BYTES {
+                let next_line = first_line + ends.len() as u64;
+                let chunk = Work::Lines {
+                    first_line,
+                    buf: std::mem::take(&mut buf),
+                    ends: std::mem::take(&mut ends),
+                };
+                if !self.send(chunk) {
+                    return;
+                }
+                first_line = next_line;
+            }
+        }
+        if !ends.is_empty() {
+            self.send(Work::Lines {
+                first_line,
+                buf,
+                ends,
+            });
+        }
+    }
+
+    fn frames(&self, mut reader: impl BufRead, first: Frame) {
+        let mut offset = first.offset + 4 + first.bytes.len() as u64;
+        let mut index = first.index + 1;
+        let mut batch_bytes = first.bytes.len();
+        let mut batch = vec![first];
+        loop {
+            match read_frame(&mut reader, index, offset) {
+                Ok(None) => break,
+                Ok(Some(frame)) => {
+                    offset += 4 + frame.bytes.len() as u64;
+                    index += 1;
+                    batch_bytes += frame.bytes.len();
+                    batch.push(frame);
+                    if batch_bytes >= FRAMES_CHUNK_BYTES {
+                        batch_bytes = 0;
+                        if !self.send(Work::Frames(std::mem::take(&mut batch))) {
+                            return;
+                        }
+                    }
+                }
+                Err(message) => {
+                    if !batch.is_empty() && !self.send(Work::Frames(std::mem::take(&mut batch))) {
+                        return;
+                    }
+                    self.send(Work::Problem(Diagnostic::error(
+                        Location::Frame {
+                            frame: index,
+                            offset,
+                        },
+                        message,
+                    )));
+                    return;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            self.send(Work::Frames(batch));
+        }
+    }
+}
+
+fn stream_error(line: u64, e: &io::Error) -> Diagnostic {
+    let what = if e.kind() == io::ErrorKind::UnexpectedEof
+        || e.to_string().contains("incomplete")
+        || e.to_string().contains("corrupt deflate")
+    {
+        format!("compressed stream ends early (truncated file): {e}")
+    } else {
+        format!("read failed: {e}")
+    };
+    Diagnostic::error(Location::Line { line }, what)
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The worker side: one work item to spans.
+fn parse(work: Work) -> Parsed {
+    let mut out = Parsed::default();
+    match work {
+        Work::Problem(d) => out.diagnostics.push(d),
+        Work::Lines {
+            first_line,
+            buf,
+            ends,
+        } => {
+            let mut start = 0;
+            out.format = Some("otlp-jsonl");
+            for (i, end) in ends.into_iter().enumerate() {
+                let line_no = first_line + i as u64;
+                let line = buf.get(start..end).unwrap_or_default();
+                start = end;
+                parse_line(trim_eol(line), line_no, &mut out);
+            }
+        }
+        Work::Document(bytes) => parse_document(&bytes, &mut out),
+        Work::Frames(frames) => {
+            for frame in frames {
+                let at = if frame.index == 0 {
+                    Location::Document
+                } else {
+                    Location::Frame {
+                        frame: frame.index,
+                        offset: frame.offset,
+                    }
+                };
+                match frame_payload(&frame.bytes) {
+                    Err(e) => out.diagnostics.push(Diagnostic::error(at, e)),
+                    Ok(payload) => match otlp_proto::decode(&payload) {
+                        Ok(req) => otlp_proto::convert(req, &at, &mut out),
+                        Err(e) => out
+                            .diagnostics
+                            .push(Diagnostic::error(at, format!("invalid protobuf: {e}"))),
+                    },
+                }
+            }
+        }
+    }
+    out
+}
+
+fn parse_line(line: &[u8], line_no: u64, out: &mut Parsed) {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    let at = Location::Line { line: line_no };
+    let Ok(text) = std::str::from_utf8(line) else {
+        out.diagnostics
+            .push(Diagnostic::error(at, "not UTF-8 text".to_owned()));
+        return;
+    };
+    match otlp_json::parse_text(text, line_no, true, out) {
+        Ok(kind) => after_parse(kind, text, at, out),
+        Err(e) => out.diagnostics.push(Diagnostic::error(
+            at,
+            otlp_json::describe_json_error(&e, true),
+        )),
+    }
+}
+
+fn parse_document(bytes: &[u8], out: &mut Parsed) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| 0);
+        let line = 1 + bytes
+            .get(..valid)
+            .unwrap_or_default()
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        out.diagnostics.push(Diagnostic::error(
+            Location::Line { line },
+            "not UTF-8 text".to_owned(),
+        ));
+        return;
+    };
+    match otlp_json::parse_text(text, 1, false, out) {
+        Ok(kind) => after_parse(kind, text, Location::Document, out),
+        Err(e) if e.to_string().starts_with("trailing characters") => {
+            // Several documents one after the other: read it as JSON Lines after all.
+            for (i, line) in text.split('\n').enumerate() {
+                parse_line(trim_eol(line.as_bytes()), i as u64 + 1, out);
+            }
+        }
+        Err(e) => out.diagnostics.push(Diagnostic::error(
+            Location::Line {
+                line: e.line() as u64,
+            },
+            otlp_json::describe_json_error(&e, false),
+        )),
+    }
+}
+
+fn after_parse(kind: otlp_json::DocKind, text: &str, at: Location, out: &mut Parsed) {
+    match kind {
+        otlp_json::DocKind::Traces => {}
+        otlp_json::DocKind::NonTrace => out.skipped_lines += 1,
+        otlp_json::DocKind::Jaeger => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(doc) => {
+                out.format = Some("jaeger-json");
+                jaeger_json::convert(&doc, out);
+            }
+            Err(e) => out.diagnostics.push(Diagnostic::error(
+                at,
+                otlp_json::describe_json_error(&e, false),
+            )),
+        },
+        otlp_json::DocKind::Unknown => out.diagnostics.push(Diagnostic::error(
+            at,
+            "not OTLP traces: no resourceSpans (nor batches, nor Jaeger traces)".to_owned(),
+        )),
+    }
+}
+
+impl FileReport {
+    /// Replaces the guessed base format (`otlp-json`) by what was read, keeping the compression.
+    fn refine_format(&mut self, base: &str) {
+        if let Some(rest) = self.format.strip_prefix("otlp-json") {
+            self.format = format!("{base}{rest}");
+        }
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        match d.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+        }
+        if self.diagnostics.len() < MAX_KEPT_DIAGNOSTICS {
+            self.diagnostics.push(d);
+        }
+    }
+}

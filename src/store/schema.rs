@@ -1,0 +1,210 @@
+//! The schema and its migrations. `PRAGMA user_version` holds the schema version; each entry of
+//! [`MIGRATIONS`] takes the file one version forward and runs in its own transaction. A later
+//! feature adds tables by appending one migration, never by editing an old one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: imports, resources, scopes, spans, events, links, trace summaries.
+    r"
+CREATE TABLE imports (
+    id            INTEGER PRIMARY KEY,
+    path          TEXT NOT NULL,
+    format        TEXT NOT NULL DEFAULT '',
+    bytes         INTEGER NOT NULL DEFAULT 0,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    status        TEXT NOT NULL,
+    spans_read    INTEGER NOT NULL DEFAULT 0,
+    spans_new     INTEGER NOT NULL DEFAULT 0,
+    traces        INTEGER NOT NULL DEFAULT 0,
+    skipped_lines INTEGER NOT NULL DEFAULT 0,
+    warnings      INTEGER NOT NULL DEFAULT 0,
+    errors        INTEGER NOT NULL DEFAULT 0,
+    diagnostics   TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE resources (
+    id            INTEGER PRIMARY KEY,
+    fingerprint   BLOB NOT NULL UNIQUE,
+    service_name  TEXT NOT NULL,
+    attributes    TEXT NOT NULL,
+    schema_url    TEXT NOT NULL DEFAULT '',
+    dropped_attributes_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE scopes (
+    id            INTEGER PRIMARY KEY,
+    fingerprint   BLOB NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    version       TEXT NOT NULL,
+    attributes    TEXT NOT NULL,
+    schema_url    TEXT NOT NULL DEFAULT '',
+    dropped_attributes_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE spans (
+    id               INTEGER PRIMARY KEY,
+    trace_id         BLOB NOT NULL,
+    span_id          BLOB NOT NULL,
+    parent_span_id   BLOB,
+    name             TEXT NOT NULL,
+    kind             INTEGER NOT NULL,
+    start_ns         INTEGER NOT NULL,
+    end_ns           INTEGER NOT NULL,
+    dur_ns           INTEGER NOT NULL,
+    status_code      INTEGER NOT NULL,
+    status_message   TEXT NOT NULL DEFAULT '',
+    trace_state      TEXT NOT NULL DEFAULT '',
+    flags            INTEGER NOT NULL DEFAULT 0,
+    resource_id      INTEGER NOT NULL REFERENCES resources(id),
+    scope_id         INTEGER NOT NULL REFERENCES scopes(id),
+    import_id        INTEGER NOT NULL REFERENCES imports(id),
+    service          TEXT NOT NULL,
+    http_status      INTEGER,
+    gen_ai_operation TEXT,
+    request_model    TEXT,
+    response_model   TEXT,
+    input_tokens     INTEGER,
+    output_tokens    INTEGER,
+    conversation_key TEXT,
+    anomalies        INTEGER NOT NULL DEFAULT 0,
+    attributes       TEXT NOT NULL,
+    dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
+    dropped_events_count     INTEGER NOT NULL DEFAULT 0,
+    dropped_links_count      INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX spans_by_trace ON spans(trace_id, span_id);
+CREATE INDEX spans_by_start ON spans(start_ns);
+CREATE INDEX spans_by_service_start ON spans(service, start_ns);
+CREATE INDEX spans_by_conversation ON spans(conversation_key, start_ns) WHERE conversation_key IS NOT NULL;
+CREATE TABLE span_events (
+    span_pk   INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    time_ns   INTEGER NOT NULL,
+    name      TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (span_pk, seq)
+) WITHOUT ROWID;
+CREATE TABLE span_links (
+    span_pk        INTEGER NOT NULL,
+    seq            INTEGER NOT NULL,
+    trace_id       BLOB NOT NULL,
+    span_id        BLOB NOT NULL,
+    trace_state    TEXT NOT NULL DEFAULT '',
+    attributes     TEXT NOT NULL,
+    flags          INTEGER NOT NULL DEFAULT 0,
+    dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (span_pk, seq)
+) WITHOUT ROWID;
+CREATE INDEX span_links_by_target ON span_links(trace_id, span_id);
+CREATE TABLE traces (
+    trace_id      BLOB PRIMARY KEY,
+    root_name     TEXT NOT NULL,
+    root_service  TEXT NOT NULL,
+    start_ns      INTEGER NOT NULL,
+    end_ns        INTEGER NOT NULL,
+    span_count    INTEGER NOT NULL,
+    error_count   INTEGER NOT NULL,
+    models        TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX traces_by_start ON traces(start_ns);
+",
+];
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn user_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+/// Runs every migration the file has not had yet, each in its own transaction.
+pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let version = index as i64 + 1;
+        let step = |conn: &Connection| -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let result = conn
+                .execute_batch(sql)
+                .and_then(|()| conn.pragma_update(None, "user_version", version))
+                .and_then(|()| conn.execute_batch("COMMIT"));
+            if result.is_err() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            result
+        };
+        step(conn).map_err(|source| StoreError::Migration { version, source })?;
+    }
+    Ok(())
+}
+
+/// Refuses a file whose schema is not exactly this build's (used for read-only opens).
+pub(super) fn check_version(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found = user_version(conn)?;
+    match found.cmp(&SCHEMA_VERSION) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Greater => Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+        std::cmp::Ordering::Less => Err(StoreError::OlderSchema {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+    use super::*;
+
+    #[test]
+    fn fresh_store_reaches_current_version_and_reopens() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|source| StoreError::Io {
+            path: ".".into(),
+            source,
+        })?;
+        let path = dir.path().join("s.sqlite");
+        let store = Store::open(&path)?;
+        assert_eq!(user_version(store.conn())?, SCHEMA_VERSION);
+        drop(store);
+        let store = Store::open(&path)?;
+        assert_eq!(user_version(store.conn())?, SCHEMA_VERSION);
+        Ok(())
+    }
+
+    #[test]
+    fn newer_schema_is_refused_naming_both_versions() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|source| StoreError::Io {
+            path: ".".into(),
+            source,
+        })?;
+        let path = dir.path().join("future.sqlite");
+        {
+            let conn = Connection::open(&path)?;
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5)?;
+        }
+        let Err(err) = Store::open(&path) else {
+            panic!("a newer schema must be refused");
+        };
+        let msg = err.to_string();
+        assert!(msg.contains(&(SCHEMA_VERSION + 5).to_string()), "{msg}");
+        assert!(msg.contains(&SCHEMA_VERSION.to_string()), "{msg}");
+        Ok(())
+    }
+}
