@@ -3,6 +3,10 @@
 //! Layers, and the direction they depend on each other: `ui -> analysis -> store -> model`,
 //! `ingest -> model`, `ingest -> store` (writer only). See ARCHITECTURE.md.
 
+pub mod analysis;
+pub mod encode;
 pub mod ingest;
 pub mod model;
+pub mod samples;
 pub mod store;
+pub mod ui;

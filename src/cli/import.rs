@@ -10,6 +10,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracedeck::ingest::{self, FileReport, ImportControl, Outcome};
 use tracedeck::store::Store;
 
+/// Errors and warnings printed per file; `--json` has them all (up to the importer's cap).
+const SHOWN_DIAGNOSTICS: usize = 20;
+
 pub fn run(db: &Path, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     let mut store = Store::open(db).with_context(|| format!("opening store {}", db.display()))?;
     let control = ImportControl::default();
@@ -99,11 +102,12 @@ fn print_report(r: &FileReport) {
     }
     line.push_str(&format!(", {} warnings, {} errors", r.warnings, r.errors));
     println!("{line}");
-    for d in &r.diagnostics {
+    for d in r.diagnostics.iter().take(SHOWN_DIAGNOSTICS) {
         println!("    {}: {d}", r.path.display());
     }
-    let hidden = (r.errors + r.warnings).saturating_sub(r.diagnostics.len() as u64);
+    let shown = r.diagnostics.len().min(SHOWN_DIAGNOSTICS) as u64;
+    let hidden = (r.errors + r.warnings).saturating_sub(shown);
     if hidden > 0 {
-        println!("    ... and {hidden} more");
+        println!("    ... and {hidden} more (all of them with --json)");
     }
 }

@@ -200,20 +200,22 @@ impl ImportControl {
     }
 }
 
-/// Every file the paths name: files as given, folders walked (sorted, hidden entries skipped).
+/// Every file the paths name: files as given, folders walked (sorted; hidden entries and
+/// Markdown files skipped).
 pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             out.push(dir.to_owned());
             return;
         };
+        // Hidden files and Markdown notes (a folder's README) are not trace data.
         let mut children: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| {
                 p.file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.starts_with('.'))
+                    .is_some_and(|n| !n.starts_with('.') && !n.ends_with(".md"))
             })
             .collect();
         children.sort();
@@ -274,6 +276,29 @@ pub fn import_paths(
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// Decodes one OTLP/JSON text (a document or one line) into spans, without a store; problems
+/// inside it come back as diagnostics. A text that is not JSON is an `Err`.
+pub fn decode_otlp_json_text(
+    text: &str,
+) -> Result<(Vec<crate::model::ResourceSpans>, Vec<Diagnostic>), String> {
+    let mut out = Parsed::default();
+    match otlp_json::parse_text(text, 1, false, &mut out) {
+        Ok(otlp_json::DocKind::Traces) => Ok((out.blocks, out.diagnostics)),
+        Ok(other) => Err(format!("not OTLP traces ({other:?})")),
+        Err(e) => Err(otlp_json::describe_json_error(&e, false)),
+    }
+}
+
+/// Decodes one OTLP protobuf `ExportTraceServiceRequest` into spans, without a store.
+pub fn decode_otlp_proto(
+    bytes: &[u8],
+) -> Result<(Vec<crate::model::ResourceSpans>, Vec<Diagnostic>), String> {
+    let req = otlp_proto::decode(bytes).map_err(|e| format!("invalid protobuf: {e}"))?;
+    let mut out = Parsed::default();
+    otlp_proto::convert(req, &Location::Document, &mut out);
+    Ok((out.blocks, out.diagnostics))
 }
 
 /// Warns about a span that ends before it starts or is its own parent (imported all the same).

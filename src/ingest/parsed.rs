@@ -14,6 +14,8 @@ pub struct Parsed {
     /// Lines holding metrics or logs, skipped on purpose.
     pub skipped_lines: u64,
     pub diagnostics: Vec<Diagnostic>,
+    /// `blocks` with their stored columns computed (done on the parse worker).
+    pub prepared: Vec<crate::store::PreparedBlock>,
     /// What the text turned out to be, when the reader could only guess (`otlp-jsonl`,
     /// `jaeger-json`).
     pub format: Option<&'static str>,

@@ -15,7 +15,7 @@ use super::parsed::Parsed;
 use super::sniff::{self, Compression, Content};
 use super::{FileReport, ImportControl, Outcome, jaeger_json, otlp_json, otlp_proto};
 use crate::model::TraceId;
-use crate::store::{ImportStatus, ImportTotals, SpanWriter, Store, StoreError};
+use crate::store::{ImportStatus, ImportTotals, SpanWriter, Store, StoreError, prepare_blocks};
 
 /// Bytes of lines per work item.
 const LINES_CHUNK_BYTES: usize = 4 << 20;
@@ -164,7 +164,9 @@ pub fn import_file(
                 .name(format!("import-parse-{i}"))
                 .spawn_scoped(scope, move || {
                     for work in rx {
-                        if tx.send(parse(work)).is_err() {
+                        let mut parsed = parse(work);
+                        parsed.prepared = prepare_blocks(std::mem::take(&mut parsed.blocks));
+                        if tx.send(parsed).is_err() {
                             break;
                         }
                     }
@@ -182,12 +184,12 @@ pub fn import_file(
             if control.cancel.load(Ordering::Relaxed) {
                 break;
             }
-            for block in &parsed.blocks {
-                for scope_spans in &block.scope_spans {
-                    traces.extend(scope_spans.spans.iter().map(|s| s.trace_id));
+            for block in &parsed.prepared {
+                for scope in &block.scopes {
+                    traces.extend(scope.spans.iter().map(|s| s.span.trace_id));
                 }
             }
-            let stats = writer.write(&parsed.blocks)?;
+            let stats = writer.write_prepared(&parsed.prepared)?;
             report.spans_read += parsed.spans;
             report.spans_new += stats.inserted;
             report.duplicates += stats.duplicates;
@@ -400,6 +402,13 @@ impl Feed<'_> {
             self.send(Work::Document(doc));
             return;
         }
+        if let Some(what) = not_traces(trim_eol(&first)) {
+            self.send(Work::Problem(Diagnostic::error(
+                Location::File,
+                format!("not OTLP traces: line {line_no} has no resourceSpans; {what}"),
+            )));
+            return;
+        }
         let mut buf = first;
         let mut ends = vec![buf.len()];
         let mut first_line = line_no;
@@ -481,6 +490,39 @@ impl Feed<'_> {
             self.send(Work::Frames(batch));
         }
     }
+}
+
+/// When the first record of a JSON Lines file is plainly something else, what it looks like.
+fn not_traces(line: &[u8]) -> Option<String> {
+    let serde_json::Value::Object(map) = serde_json::from_slice(line).ok()? else {
+        return None;
+    };
+    let known = [
+        "resourceSpans",
+        "resource_spans",
+        "batches",
+        "resourceMetrics",
+        "resource_metrics",
+        "resourceLogs",
+        "resource_logs",
+        "data",
+        "traceID",
+    ];
+    if known.iter().any(|k| map.contains_key(*k)) {
+        return None;
+    }
+    let has = |k: &str| map.contains_key(k);
+    Some(
+        if (has("features") || has("inputs"))
+            && (has("prediction") || has("output") || has("score"))
+        {
+            "it looks like a prediction log (JSON Lines); tracedeck does not import prediction logs yet".to_owned()
+        } else {
+            let mut keys: Vec<&str> = map.keys().map(String::as_str).take(5).collect();
+            keys.sort_unstable();
+            format!("its records have keys {}", keys.join(", "))
+        },
+    )
 }
 
 fn stream_error(line: u64, e: &io::Error) -> Diagnostic {
@@ -620,6 +662,9 @@ fn after_parse(kind: otlp_json::DocKind, text: &str, at: Location, out: &mut Par
 impl FileReport {
     /// Replaces the guessed base format (`otlp-json`) by what was read, keeping the compression.
     fn refine_format(&mut self, base: &str) {
+        if self.format.starts_with(base) {
+            return;
+        }
         if let Some(rest) = self.format.strip_prefix("otlp-json") {
             self.format = format!("{base}{rest}");
         }

@@ -3,8 +3,11 @@
 
 mod attrs_json;
 mod error;
+mod filter;
+mod prepare;
 mod queries;
 mod schema;
+mod view_queries;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -13,8 +16,13 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use attrs_json::{attributes_to_json, value_to_json};
 pub use error::StoreError;
+pub use filter::SpanFilter;
+pub use prepare::{PreparedBlock, prepare_blocks};
 pub use queries::{ImportRow, StoreCounts};
 pub use schema::SCHEMA_VERSION;
+pub use view_queries::{
+    Durations, EventRow, LatencyGroup, LinkRow, SpanDetail, SpanRow, TraceRow, TraceSort,
+};
 pub use writer::{ImportStatus, ImportTotals, SpanWriter, WriteStats};
 
 /// An open store file.

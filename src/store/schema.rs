@@ -77,9 +77,6 @@ CREATE TABLE spans (
     dropped_links_count      INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX spans_by_trace ON spans(trace_id, span_id);
-CREATE INDEX spans_by_start ON spans(start_ns);
-CREATE INDEX spans_by_service_start ON spans(service, start_ns);
-CREATE INDEX spans_by_conversation ON spans(conversation_key, start_ns) WHERE conversation_key IS NOT NULL;
 CREATE TABLE span_events (
     span_pk   INTEGER NOT NULL,
     seq       INTEGER NOT NULL,
@@ -100,20 +97,51 @@ CREATE TABLE span_links (
     dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (span_pk, seq)
 ) WITHOUT ROWID;
-CREATE INDEX span_links_by_target ON span_links(trace_id, span_id);
 CREATE TABLE traces (
     trace_id      BLOB PRIMARY KEY,
     root_name     TEXT NOT NULL,
     root_service  TEXT NOT NULL,
+    root_rank     INTEGER NOT NULL DEFAULT 2,
+    root_start_ns INTEGER NOT NULL DEFAULT 0,
     start_ns      INTEGER NOT NULL,
     end_ns        INTEGER NOT NULL,
     span_count    INTEGER NOT NULL,
     error_count   INTEGER NOT NULL,
     models        TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
-CREATE INDEX traces_by_start ON traces(start_ns);
 ",
 ];
+
+/// Secondary indexes: the views' queries need them, imports do not. A bulk import into an
+/// empty store drops them and builds them once at the end ([`drop_secondary_indexes`],
+/// [`ensure_secondary_indexes`]); every open makes sure they exist, so a killed import heals.
+/// A later migration that needs another index adds it here.
+const SECONDARY_INDEXES: &[(&str, &str)] = &[
+    ("spans_by_start", "spans(start_ns)"),
+    ("spans_by_service_start", "spans(service, start_ns)"),
+    (
+        "spans_by_conversation",
+        "spans(conversation_key, start_ns) WHERE conversation_key IS NOT NULL",
+    ),
+    ("span_links_by_target", "span_links(trace_id, span_id)"),
+    ("traces_by_start", "traces(start_ns)"),
+];
+
+/// Creates any secondary index that is missing.
+pub(super) fn ensure_secondary_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    for (name, on) in SECONDARY_INDEXES {
+        conn.execute_batch(&format!("CREATE INDEX IF NOT EXISTS {name} ON {on}"))?;
+    }
+    Ok(())
+}
+
+/// Drops the secondary indexes (for a bulk import into an empty store).
+pub(super) fn drop_secondary_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    for (name, _) in SECONDARY_INDEXES {
+        conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+    }
+    Ok(())
+}
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -147,6 +175,7 @@ pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
         };
         step(conn).map_err(|source| StoreError::Migration { version, source })?;
     }
+    ensure_secondary_indexes(conn)?;
     Ok(())
 }
 

@@ -2,12 +2,13 @@
 //! cached prepared statements inside large transactions, duplicates (same trace and span id)
 //! ignored, and the `traces` summary refreshed for every trace a transaction touched.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, attributes_to_json};
-use crate::model::{Anomalies, Resource, ResourceSpans, Scope, Span, SpanFacts, TraceId};
+use super::prepare::{PreparedBlock, PreparedScope, PreparedSpan, prepare_blocks};
+use super::{Store, StoreError};
+use crate::model::{ResourceSpans, TraceId};
 
 /// Spans per transaction: large enough for bulk speed, small enough that a kill loses little.
 const COMMIT_EVERY_SPANS: u64 = 100_000;
@@ -62,10 +63,12 @@ pub struct SpanWriter<'s> {
     import_id: i64,
     resource_ids: HashMap<Vec<u8>, i64>,
     scope_ids: HashMap<Vec<u8>, i64>,
-    touched_traces: HashSet<TraceId>,
+    summaries: HashMap<TraceId, TraceSummary>,
     in_transaction: bool,
     spans_in_transaction: u64,
     inserted_total: u64,
+    /// The secondary indexes were dropped for this import and must be rebuilt.
+    indexes_dropped: bool,
 }
 
 impl<'s> SpanWriter<'s> {
@@ -76,6 +79,19 @@ impl<'s> SpanWriter<'s> {
         format: &str,
         bytes: u64,
     ) -> Result<Self, StoreError> {
+        // Bulk writing: a larger page cache, and fewer, larger WAL checkpoints.
+        store.conn().pragma_update(None, "cache_size", -131_072)?;
+        store
+            .conn()
+            .pragma_update(None, "wal_autocheckpoint", 16_384)?;
+        // Into an empty store, index once at the end rather than row by row.
+        let empty: bool =
+            store
+                .conn()
+                .query_row("SELECT NOT EXISTS (SELECT 1 FROM spans)", [], |r| r.get(0))?;
+        if empty {
+            super::schema::drop_secondary_indexes(store.conn())?;
+        }
         let started_at = chrono::Utc::now().to_rfc3339();
         store.conn().execute(
             "INSERT INTO imports(path, format, bytes, started_at, status) VALUES (?1, ?2, ?3, ?4, 'running')",
@@ -87,10 +103,11 @@ impl<'s> SpanWriter<'s> {
             import_id,
             resource_ids: HashMap::new(),
             scope_ids: HashMap::new(),
-            touched_traces: HashSet::new(),
+            summaries: HashMap::new(),
             in_transaction: false,
             spans_in_transaction: 0,
             inserted_total: 0,
+            indexes_dropped: empty,
         })
     }
 
@@ -104,21 +121,28 @@ impl<'s> SpanWriter<'s> {
     }
 
     /// Stores the spans of `blocks`; spans already in the store are skipped.
-    pub fn write(&mut self, blocks: &[ResourceSpans]) -> Result<WriteStats, StoreError> {
+    pub fn write(&mut self, blocks: Vec<ResourceSpans>) -> Result<WriteStats, StoreError> {
+        self.write_prepared(&prepare_blocks(blocks))
+    }
+
+    /// Stores spans prepared by [`prepare_blocks`] (on another thread, typically).
+    pub fn write_prepared(&mut self, blocks: &[PreparedBlock]) -> Result<WriteStats, StoreError> {
         if !self.in_transaction {
             self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
             self.in_transaction = true;
         }
         let mut stats = WriteStats::default();
         for block in blocks {
-            let resource_id = self.resource_id(&block.resource)?;
-            let service = block.resource.service_name().to_owned();
-            for scope_spans in &block.scope_spans {
-                let scope_id = self.scope_id(&scope_spans.scope)?;
-                for span in &scope_spans.spans {
-                    if self.insert_span(span, &block.resource, &service, resource_id, scope_id)? {
+            let resource_id = self.resource_id(block)?;
+            for scope in &block.scopes {
+                let scope_id = self.scope_id(scope)?;
+                for prepared in &scope.spans {
+                    if self.insert_span(prepared, &block.service, resource_id, scope_id)? {
                         stats.inserted += 1;
-                        self.touched_traces.insert(span.trace_id);
+                        self.summaries
+                            .entry(prepared.span.trace_id)
+                            .or_default()
+                            .add(prepared, &block.service);
                     } else {
                         stats.duplicates += 1;
                     }
@@ -153,6 +177,7 @@ impl<'s> SpanWriter<'s> {
         totals: &ImportTotals,
     ) -> Result<i64, StoreError> {
         self.commit()?;
+        self.rebuild_indexes()?;
         let conn = self.store.conn();
         if status == ImportStatus::Rejected && self.inserted_total == 0 {
             conn.execute("DELETE FROM imports WHERE id = ?1", [self.import_id])?;
@@ -180,20 +205,22 @@ impl<'s> SpanWriter<'s> {
         Ok(self.import_id)
     }
 
-    fn resource_id(&mut self, resource: &Resource) -> Result<i64, StoreError> {
-        let attributes = attributes_to_json(&resource.attributes);
-        let mut fingerprint = Vec::with_capacity(attributes.len() + resource.schema_url.len() + 8);
-        fingerprint.extend_from_slice(resource.schema_url.as_bytes());
-        fingerprint.push(0);
-        fingerprint.extend_from_slice(&resource.dropped_attributes_count.to_le_bytes());
-        fingerprint.extend_from_slice(attributes.as_bytes());
-        if let Some(id) = self.resource_ids.get(&fingerprint) {
+    fn rebuild_indexes(&mut self) -> Result<(), StoreError> {
+        if self.indexes_dropped {
+            super::schema::ensure_secondary_indexes(self.store.conn())?;
+            self.indexes_dropped = false;
+        }
+        Ok(())
+    }
+
+    fn resource_id(&mut self, block: &PreparedBlock) -> Result<i64, StoreError> {
+        if let Some(id) = self.resource_ids.get(&block.fingerprint) {
             return Ok(*id);
         }
         let conn = self.store.conn();
         let existing: Option<i64> = conn
             .prepare_cached("SELECT id FROM resources WHERE fingerprint = ?1")?
-            .query_row([&fingerprint], |row| row.get(0))
+            .query_row([&block.fingerprint], |row| row.get(0))
             .optional()?;
         let id = match existing {
             Some(id) => id,
@@ -203,35 +230,28 @@ impl<'s> SpanWriter<'s> {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
                 .execute(params![
-                    fingerprint,
-                    resource.service_name(),
-                    attributes,
-                    resource.schema_url,
-                    resource.dropped_attributes_count,
+                    block.fingerprint,
+                    block.service,
+                    block.attributes_json,
+                    block.resource.schema_url,
+                    block.resource.dropped_attributes_count,
                 ])?;
                 conn.last_insert_rowid()
             }
         };
-        self.resource_ids.insert(fingerprint, id);
+        self.resource_ids.insert(block.fingerprint.clone(), id);
         Ok(id)
     }
 
-    fn scope_id(&mut self, scope: &Scope) -> Result<i64, StoreError> {
-        let attributes = attributes_to_json(&scope.attributes);
-        let mut fingerprint = Vec::new();
-        for part in [&scope.name, &scope.version, &scope.schema_url] {
-            fingerprint.extend_from_slice(part.as_bytes());
-            fingerprint.push(0);
-        }
-        fingerprint.extend_from_slice(&scope.dropped_attributes_count.to_le_bytes());
-        fingerprint.extend_from_slice(attributes.as_bytes());
-        if let Some(id) = self.scope_ids.get(&fingerprint) {
+    fn scope_id(&mut self, prepared: &PreparedScope) -> Result<i64, StoreError> {
+        if let Some(id) = self.scope_ids.get(&prepared.fingerprint) {
             return Ok(*id);
         }
+        let scope = &prepared.scope;
         let conn = self.store.conn();
         let existing: Option<i64> = conn
             .prepare_cached("SELECT id FROM scopes WHERE fingerprint = ?1")?
-            .query_row([&fingerprint], |row| row.get(0))
+            .query_row([&prepared.fingerprint], |row| row.get(0))
             .optional()?;
         let id = match existing {
             Some(id) => id,
@@ -241,30 +261,30 @@ impl<'s> SpanWriter<'s> {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
                 .execute(params![
-                    fingerprint,
+                    prepared.fingerprint,
                     scope.name,
                     scope.version,
-                    attributes,
+                    prepared.attributes_json,
                     scope.schema_url,
                     scope.dropped_attributes_count,
                 ])?;
                 conn.last_insert_rowid()
             }
         };
-        self.scope_ids.insert(fingerprint, id);
+        self.scope_ids.insert(prepared.fingerprint.clone(), id);
         Ok(id)
     }
 
     /// Inserts one span with its events and links; `false` when it was already stored.
     fn insert_span(
         &mut self,
-        span: &Span,
-        resource: &Resource,
+        prepared: &PreparedSpan,
         service: &str,
         resource_id: i64,
         scope_id: i64,
     ) -> Result<bool, StoreError> {
-        let facts = SpanFacts::of(span, resource);
+        let span = &prepared.span;
+        let facts = &prepared.facts;
         let conn = self.store.conn();
         let changed = conn
             .prepare_cached(
@@ -300,8 +320,8 @@ impl<'s> SpanWriter<'s> {
                 facts.input_tokens,
                 facts.output_tokens,
                 facts.conversation_key,
-                Anomalies::of(span).0,
-                attributes_to_json(&span.attributes),
+                prepared.anomalies.0,
+                prepared.attributes_json,
                 span.dropped_attributes_count,
                 span.dropped_events_count,
                 span.dropped_links_count,
@@ -315,13 +335,18 @@ impl<'s> SpanWriter<'s> {
                 "INSERT OR IGNORE INTO span_events(span_pk, seq, time_ns, name, attributes, dropped_attributes_count)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (seq, event) in span.events.iter().enumerate() {
+            for (seq, (event, attributes)) in span
+                .events
+                .iter()
+                .zip(&prepared.event_attributes_json)
+                .enumerate()
+            {
                 insert.execute(params![
                     span_pk,
                     seq as i64,
                     event.time_ns as i64,
                     event.name,
-                    attributes_to_json(&event.attributes),
+                    attributes,
                     event.dropped_attributes_count,
                 ])?;
             }
@@ -331,14 +356,19 @@ impl<'s> SpanWriter<'s> {
                 "INSERT OR IGNORE INTO span_links(span_pk, seq, trace_id, span_id, trace_state, attributes, flags, dropped_attributes_count)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for (seq, link) in span.links.iter().enumerate() {
+            for (seq, (link, attributes)) in span
+                .links
+                .iter()
+                .zip(&prepared.link_attributes_json)
+                .enumerate()
+            {
                 insert.execute(params![
                     span_pk,
                     seq as i64,
                     &link.trace_id[..],
                     &link.span_id[..],
                     link.trace_state,
-                    attributes_to_json(&link.attributes),
+                    attributes,
                     link.flags,
                     link.dropped_attributes_count,
                 ])?;
@@ -347,31 +377,149 @@ impl<'s> SpanWriter<'s> {
         Ok(true)
     }
 
-    /// Recomputes the `traces` row of every trace this transaction added spans to.
+    /// Merges this transaction's per-trace aggregates into the `traces` rows.
     fn refresh_trace_summaries(&mut self) -> Result<(), StoreError> {
         let conn = self.store.conn();
-        let mut refresh = conn.prepare_cached(
-            "INSERT OR REPLACE INTO traces(trace_id, root_name, root_service, start_ns, end_ns,
-                span_count, error_count, models)
-             SELECT ?1, COALESCE(root.name, ''), COALESCE(root.service, ''), agg.start_ns,
-                agg.end_ns, agg.span_count, agg.error_count, agg.models
-             FROM (SELECT MIN(start_ns) AS start_ns, MAX(end_ns) AS end_ns, COUNT(*) AS span_count,
-                      SUM(status_code = 2) AS error_count,
-                      COALESCE(GROUP_CONCAT(DISTINCT COALESCE(request_model, response_model)), '') AS models
-                   FROM spans WHERE trace_id = ?1) AS agg
-             LEFT JOIN (SELECT r.name, r.service FROM spans r
-                   WHERE r.trace_id = ?1
-                   ORDER BY (r.parent_span_id IS NULL OR r.parent_span_id = r.span_id
-                             OR NOT EXISTS (SELECT 1 FROM spans p
-                                            WHERE p.trace_id = r.trace_id AND p.span_id = r.parent_span_id)) DESC,
-                            r.start_ns
-                   LIMIT 1) AS root
-             WHERE agg.span_count > 0",
+        let mut read = conn.prepare_cached(
+            "SELECT root_name, root_service, root_rank, root_start_ns, start_ns, end_ns,
+                    span_count, error_count, models
+             FROM traces WHERE trace_id = ?1",
         )?;
-        for trace_id in self.touched_traces.drain() {
-            refresh.execute([&trace_id[..]])?;
+        let mut write = conn.prepare_cached(
+            "INSERT OR REPLACE INTO traces(trace_id, root_name, root_service, root_rank,
+                root_start_ns, start_ns, end_ns, span_count, error_count, models)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for (trace_id, mut agg) in self.summaries.drain() {
+            let existing = read
+                .query_row([&trace_id[..]], |r| {
+                    Ok(TraceSummary {
+                        root: Some(RootCandidate {
+                            name: r.get(0)?,
+                            service: r.get(1)?,
+                            rank: r.get(2)?,
+                            start_ns: r.get(3)?,
+                        }),
+                        start_ns: r.get(4)?,
+                        end_ns: r.get(5)?,
+                        span_count: r.get(6)?,
+                        error_count: r.get(7)?,
+                        models: r
+                            .get::<_, String>(8)?
+                            .split(',')
+                            .filter(|m| !m.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                    })
+                })
+                .optional()?;
+            if let Some(old) = existing {
+                agg.merge(old);
+            }
+            let root = agg.root.unwrap_or_default();
+            let models: Vec<&str> = agg.models.iter().map(String::as_str).collect();
+            write.execute(params![
+                &trace_id[..],
+                root.name,
+                root.service,
+                root.rank,
+                root.start_ns,
+                agg.start_ns,
+                agg.end_ns,
+                agg.span_count,
+                agg.error_count,
+                models.join(","),
+            ])?;
         }
         Ok(())
+    }
+}
+
+/// The best name for a trace so far: a span without a parent beats a self-parented one, which
+/// beats any other; among equals the earliest wins.
+#[derive(Clone, Debug, Default)]
+struct RootCandidate {
+    name: String,
+    service: String,
+    rank: i64,
+    start_ns: i64,
+}
+
+impl RootCandidate {
+    fn better_than(&self, other: &RootCandidate) -> bool {
+        (self.rank, self.start_ns) < (other.rank, other.start_ns)
+    }
+}
+
+/// One trace's summary, accumulated in memory during a transaction.
+#[derive(Debug)]
+struct TraceSummary {
+    root: Option<RootCandidate>,
+    start_ns: i64,
+    end_ns: i64,
+    span_count: i64,
+    error_count: i64,
+    models: std::collections::BTreeSet<String>,
+}
+
+impl Default for TraceSummary {
+    fn default() -> Self {
+        Self {
+            root: None,
+            start_ns: i64::MAX,
+            end_ns: i64::MIN,
+            span_count: 0,
+            error_count: 0,
+            models: Default::default(),
+        }
+    }
+}
+
+impl TraceSummary {
+    fn add(&mut self, prepared: &PreparedSpan, service: &str) {
+        let span = &prepared.span;
+        let start_ns = span.start_ns as i64;
+        self.start_ns = self.start_ns.min(start_ns);
+        self.end_ns = self.end_ns.max(span.end_ns as i64);
+        self.span_count += 1;
+        if span.status_code == crate::model::StatusCode::Error {
+            self.error_count += 1;
+        }
+        if let Some(model) = prepared
+            .facts
+            .request_model
+            .as_ref()
+            .or(prepared.facts.response_model.as_ref())
+        {
+            self.models.insert(model.replace(',', " "));
+        }
+        let rank = match span.parent_span_id {
+            None => 0,
+            Some(p) if p == span.span_id => 1,
+            Some(_) => 2,
+        };
+        let candidate = RootCandidate {
+            name: span.name.clone(),
+            service: service.to_owned(),
+            rank,
+            start_ns,
+        };
+        if self.root.as_ref().is_none_or(|r| candidate.better_than(r)) {
+            self.root = Some(candidate);
+        }
+    }
+
+    fn merge(&mut self, old: TraceSummary) {
+        self.start_ns = self.start_ns.min(old.start_ns);
+        self.end_ns = self.end_ns.max(old.end_ns);
+        self.span_count += old.span_count;
+        self.error_count += old.error_count;
+        self.models.extend(old.models);
+        if let Some(old_root) = old.root
+            && self.root.as_ref().is_none_or(|r| old_root.better_than(r))
+        {
+            self.root = Some(old_root);
+        }
     }
 }
 
@@ -382,6 +530,9 @@ impl Drop for SpanWriter<'_> {
         // which the next open marks `interrupted`.
         if self.in_transaction {
             let _ = self.store.conn_mut().execute_batch("ROLLBACK");
+        }
+        if self.indexes_dropped {
+            let _ = super::schema::ensure_secondary_indexes(self.store.conn());
         }
     }
 }

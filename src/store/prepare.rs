@@ -1,0 +1,118 @@
+//! Turning parsed spans into rows ready to insert: attribute JSON, derived facts, anomaly flags
+//! and resource/scope fingerprints. Pure and connection-free, so import workers do it in
+//! parallel and the single writer thread only binds and steps statements.
+
+use super::attrs_json::attributes_to_json;
+use crate::model::{Anomalies, Resource, ResourceSpans, Scope, Span, SpanFacts};
+
+/// A span with its stored columns computed.
+#[derive(Debug)]
+pub struct PreparedSpan {
+    pub span: Span,
+    pub attributes_json: String,
+    pub facts: SpanFacts,
+    pub anomalies: Anomalies,
+    pub event_attributes_json: Vec<String>,
+    pub link_attributes_json: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct PreparedScope {
+    pub scope: Scope,
+    pub attributes_json: String,
+    pub fingerprint: Vec<u8>,
+    pub spans: Vec<PreparedSpan>,
+}
+
+/// The spans of one resource, ready for [`super::SpanWriter::write_prepared`].
+#[derive(Debug)]
+pub struct PreparedBlock {
+    pub resource: Resource,
+    pub service: String,
+    pub attributes_json: String,
+    pub fingerprint: Vec<u8>,
+    pub scopes: Vec<PreparedScope>,
+}
+
+impl PreparedBlock {
+    pub fn span_count(&self) -> usize {
+        self.scopes.iter().map(|s| s.spans.len()).sum()
+    }
+}
+
+fn resource_fingerprint(resource: &Resource, attributes_json: &str) -> Vec<u8> {
+    let mut fp = Vec::with_capacity(attributes_json.len() + resource.schema_url.len() + 8);
+    fp.extend_from_slice(resource.schema_url.as_bytes());
+    fp.push(0);
+    fp.extend_from_slice(&resource.dropped_attributes_count.to_le_bytes());
+    fp.extend_from_slice(attributes_json.as_bytes());
+    fp
+}
+
+fn scope_fingerprint(scope: &Scope, attributes_json: &str) -> Vec<u8> {
+    let mut fp = Vec::new();
+    for part in [&scope.name, &scope.version, &scope.schema_url] {
+        fp.extend_from_slice(part.as_bytes());
+        fp.push(0);
+    }
+    fp.extend_from_slice(&scope.dropped_attributes_count.to_le_bytes());
+    fp.extend_from_slice(attributes_json.as_bytes());
+    fp
+}
+
+/// Computes the stored columns of every span of `blocks`.
+pub fn prepare_blocks(blocks: Vec<ResourceSpans>) -> Vec<PreparedBlock> {
+    blocks
+        .into_iter()
+        .map(|block| {
+            let attributes_json = attributes_to_json(&block.resource.attributes);
+            let fingerprint = resource_fingerprint(&block.resource, &attributes_json);
+            let service = block.resource.service_name().to_owned();
+            let scopes = block
+                .scope_spans
+                .into_iter()
+                .map(|ss| {
+                    let scope_json = attributes_to_json(&ss.scope.attributes);
+                    PreparedScope {
+                        fingerprint: scope_fingerprint(&ss.scope, &scope_json),
+                        attributes_json: scope_json,
+                        scope: ss.scope,
+                        spans: ss
+                            .spans
+                            .into_iter()
+                            .map(|mut span| {
+                                let facts = SpanFacts::of(&span, &block.resource);
+                                let attributes_json = attributes_to_json(&span.attributes);
+                                // The attributes live on as JSON; drop the parsed copy early.
+                                span.attributes = Vec::new();
+                                PreparedSpan {
+                                    anomalies: Anomalies::of(&span),
+                                    event_attributes_json: span
+                                        .events
+                                        .iter()
+                                        .map(|e| attributes_to_json(&e.attributes))
+                                        .collect(),
+                                    link_attributes_json: span
+                                        .links
+                                        .iter()
+                                        .map(|l| attributes_to_json(&l.attributes))
+                                        .collect(),
+                                    attributes_json,
+                                    facts,
+                                    span,
+                                }
+                            })
+                            .collect(),
+                    }
+                })
+                .collect();
+            PreparedBlock {
+                resource: block.resource,
+                service,
+                attributes_json,
+                fingerprint,
+                scopes,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,22 @@
+//! The desktop app (eframe/egui): the app shell and one module per view. Views ask the store
+//! questions only through [`query`] (never SQL, never on the UI thread).
+
+pub mod app;
+pub mod format;
+pub mod import_job;
+pub mod import_log;
+pub mod json_tree;
+pub mod latency;
+pub mod overview;
+pub mod query;
+pub mod run;
+pub mod sidebar;
+pub mod span_detail;
+pub mod toasts;
+pub mod traces_table;
+pub mod traces_view;
+pub mod view_ctx;
+pub mod waterfall;
+
+pub use app::{StartOptions, TracedeckApp};
+pub use view_ctx::{Nav, Tab, ViewCtx};

@@ -1,0 +1,168 @@
+//! Store reads off the UI thread: a small pool of threads, each with its own read-only
+//! connection, runs closures that call `store` or `analysis` functions; a view keeps a
+//! [`Query`] that refetches when its key changes and shows the last value meanwhile.
+
+use std::path::Path;
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
+
+use crate::store::{Store, StoreError};
+
+type Job = Box<dyn FnOnce(&Store) + Send>;
+
+/// Threads that answer store questions.
+pub struct QueryPool {
+    tx: Option<Sender<Job>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl QueryPool {
+    /// Opens `threads` read-only connections to the store at `path`.
+    pub fn new(path: &Path, threads: usize) -> Result<Self, StoreError> {
+        // Jobs are small closures queued by views at most once per key change.
+        let (tx, rx) = unbounded::<Job>();
+        let mut handles = Vec::new();
+        for i in 0..threads.max(1) {
+            let store = Store::open_read_only(path)?;
+            let rx = rx.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("query-{i}"))
+                .spawn(move || {
+                    for job in rx {
+                        job(&store);
+                    }
+                })
+                .map_err(|source| StoreError::Io {
+                    path: path.to_owned(),
+                    source,
+                })?;
+            handles.push(handle);
+        }
+        Ok(Self {
+            tx: Some(tx),
+            threads: handles,
+        })
+    }
+
+    /// Runs `f` on a query thread; the answer arrives in the returned [`Pending`], and the UI
+    /// is asked to repaint when it does.
+    pub fn run<T: Send + 'static>(
+        &self,
+        repaint: &egui::Context,
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Pending<T> {
+        let (tx, rx) = bounded(1);
+        let ctx = repaint.clone();
+        let job: Job = Box::new(move |store| {
+            let result = f(store).map_err(|e| e.to_string());
+            let _ = tx.send(result);
+            ctx.request_repaint();
+        });
+        if let Some(sender) = &self.tx {
+            let _ = sender.send(job);
+        }
+        Pending { rx }
+    }
+}
+
+impl Drop for QueryPool {
+    fn drop(&mut self) {
+        self.tx = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// An answer on its way.
+pub struct Pending<T> {
+    rx: Receiver<Result<T, String>>,
+}
+
+impl<T> Pending<T> {
+    /// The answer, once it is there.
+    pub fn poll(&self) -> Option<Result<T, String>> {
+        match self.rx.try_recv() {
+            Ok(v) => Some(v),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err("the query thread stopped".to_owned())),
+        }
+    }
+}
+
+/// A value fetched for a key, refetched when the key changes; the previous value stays
+/// visible while the new one loads.
+pub struct Query<K, T> {
+    key: Option<K>,
+    pending: Option<Pending<T>>,
+    value: Option<T>,
+    error: Option<String>,
+}
+
+impl<K, T> Default for Query<K, T> {
+    fn default() -> Self {
+        Self {
+            key: None,
+            pending: None,
+            value: None,
+            error: None,
+        }
+    }
+}
+
+impl<K: PartialEq, T: Send + 'static> Query<K, T> {
+    /// Makes sure the value is (being) fetched for `key`; `fetch` runs only when the key changed.
+    pub fn ensure(
+        &mut self,
+        pool: &QueryPool,
+        repaint: &egui::Context,
+        key: K,
+        fetch: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) {
+        self.poll();
+        if self.key.as_ref() != Some(&key) {
+            self.key = Some(key);
+            self.pending = Some(pool.run(repaint, fetch));
+        }
+    }
+
+    /// Takes in an answer that arrived.
+    pub fn poll(&mut self) {
+        if let Some(result) = self.pending.as_ref().and_then(Pending::poll) {
+            self.pending = None;
+            match result {
+                Ok(v) => {
+                    self.value = Some(v);
+                    self.error = None;
+                }
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    pub fn value(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+
+    pub fn value_mut(&mut self) -> Option<&mut T> {
+        self.value.as_mut()
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Forgets the key so the next `ensure` fetches again.
+    pub fn invalidate(&mut self) {
+        self.key = None;
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+}

@@ -1,0 +1,72 @@
+//! Opening the window: picks the renderer (wgpu when it finds an adapter, OpenGL via glow
+//! otherwise, or what `TRACEDECK_RENDERER` says), sets the window up, and runs the app.
+
+use std::path::PathBuf;
+
+use super::app::{StartOptions, TracedeckApp};
+
+/// Which renderer to use: `TRACEDECK_RENDERER=glow|wgpu`, else wgpu if it finds an adapter.
+pub fn choose_renderer() -> eframe::Renderer {
+    match std::env::var("TRACEDECK_RENDERER").ok().as_deref() {
+        Some("glow") => return eframe::Renderer::Glow,
+        Some("wgpu") => return eframe::Renderer::Wgpu,
+        _ => {}
+    }
+    if wgpu_has_adapter() {
+        eframe::Renderer::Wgpu
+    } else {
+        eframe::Renderer::Glow
+    }
+}
+
+/// Whether wgpu finds any adapter (a GPU, or a software Vulkan such as lavapipe).
+fn wgpu_has_adapter() -> bool {
+    use std::future::Future as _;
+    use std::task::{Context, Poll, Waker};
+    let wgpu = eframe::wgpu::Instance::default();
+    let mut adapters = std::pin::pin!(wgpu.enumerate_adapters(eframe::wgpu::Backends::all()));
+    // On native targets the answer is ready at once.
+    match adapters
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(list) => !list.is_empty(),
+        Poll::Pending => false,
+    }
+}
+
+/// Opens the window on the store `db`, importing `import_paths` first (in the background).
+pub fn run_app(db: PathBuf, import_paths: Vec<PathBuf>) -> Result<(), String> {
+    let renderer = choose_renderer();
+    let renderer_name = match renderer {
+        eframe::Renderer::Glow => "OpenGL (glow)",
+        eframe::Renderer::Wgpu => "wgpu",
+    };
+    let options = eframe::NativeOptions {
+        renderer,
+        viewport: egui::ViewportBuilder::default()
+            .with_title("tracedeck")
+            .with_app_id("tracedeck")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_drag_and_drop(true),
+        persist_window: true,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "tracedeck",
+        options,
+        Box::new(move |cc| {
+            Ok(Box::new(TracedeckApp::new(
+                &cc.egui_ctx,
+                cc.storage,
+                StartOptions {
+                    db,
+                    import_paths,
+                    renderer: renderer_name.to_owned(),
+                },
+            )))
+        }),
+    )
+    .map_err(|e| format!("cannot open the window ({renderer_name}): {e}"))
+}

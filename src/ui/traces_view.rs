@@ -1,0 +1,56 @@
+//! The Traces tab: the trace list above, the selected trace's waterfall (with its span detail)
+//! below, split by a draggable divider.
+
+use crate::model::{SpanId, TraceId};
+
+use super::traces_table::TracesTable;
+use super::view_ctx::ViewCtx;
+use super::waterfall::WaterfallView;
+
+#[derive(Default)]
+pub struct TracesView {
+    table: TracesTable,
+    waterfall: WaterfallView,
+    open_trace: Option<TraceId>,
+}
+
+impl TracesView {
+    /// Opens a trace (from another view or a link), optionally selecting one of its spans.
+    pub fn open(&mut self, trace_id: TraceId, span_id: Option<SpanId>) {
+        self.table.select(trace_id);
+        self.open_trace = Some(trace_id);
+        self.waterfall.open(trace_id, span_id);
+    }
+
+    pub fn open_trace(&self) -> Option<TraceId> {
+        self.open_trace
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) {
+        let table_size = if self.open_trace.is_some() {
+            260.0
+        } else {
+            ui.available_height()
+        };
+        egui::Panel::top("traces_table_panel")
+            .resizable(self.open_trace.is_some())
+            .default_size(table_size)
+            .size_range(80.0..=ui.available_height().max(80.0))
+            .show(ui, |ui| {
+                if let Some(trace_id) = self.table.ui(ui, ctx)
+                    && self.open_trace != Some(trace_id)
+                {
+                    self.open_trace = Some(trace_id);
+                    self.waterfall.open(trace_id, None);
+                }
+            });
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            if self.open_trace.is_some() {
+                self.waterfall.ui(ui, ctx);
+            } else {
+                ui.add_space(12.0);
+                ui.weak("Select a trace to see its waterfall.");
+            }
+        });
+    }
+}
