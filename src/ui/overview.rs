@@ -18,6 +18,7 @@ pub struct OverviewData {
 }
 
 const CARD_WIDTH: f32 = 230.0;
+const CARD_GAP: f32 = 12.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tone {
@@ -175,13 +176,21 @@ impl OverviewView {
             .iter()
             .filter_map(|build| build(data, ctx.filter))
             .collect();
+        // As many cards per row as fit (measured outside the scroll area, whose width follows
+        // its content); each card is CARD_WIDTH plus its frame.
+        let per_row = ((ui.available_width() + CARD_GAP) / (CARD_WIDTH + 26.0 + CARD_GAP))
+            .floor()
+            .max(1.0) as usize;
         egui::ScrollArea::vertical().show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.spacing_mut().item_spacing = egui::vec2(12.0, 12.0);
-                for card in cards {
-                    card_ui(ui, card, ctx);
-                }
-            });
+            ui.spacing_mut().item_spacing = egui::vec2(CARD_GAP, CARD_GAP);
+            let mut cards = cards.into_iter().peekable();
+            while cards.peek().is_some() {
+                ui.horizontal(|ui| {
+                    for card in cards.by_ref().take(per_row) {
+                        card_ui(ui, card, ctx);
+                    }
+                });
+            }
         });
     }
 }

@@ -360,9 +360,12 @@ fn attr_grid(ui: &mut Ui, id_salt: impl egui::AsIdSalt + Copy, attrs: &[Attr]) {
         ui.label(RichText::new("none").weak());
         return;
     }
+    // Keys like `gen_ai.usage.output_tokens` must stay readable: give them a good share.
+    let key_width = (ui.available_width() * 0.42).clamp(80.0, 280.0);
     egui::Grid::new(id_salt)
         .num_columns(2)
         .striped(true)
+        .min_col_width(key_width)
         .spacing([12.0, 3.0])
         .show(ui, |ui| {
             for (i, attr) in attrs.iter().enumerate() {

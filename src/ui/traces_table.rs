@@ -144,6 +144,7 @@ impl TracesTable {
             .column(Column::initial(60.0).at_least(40.0))
             .column(Column::initial(60.0).at_least(40.0))
             .column(Column::remainder().at_least(80.0).clip(true))
+            .auto_shrink([false, false])
             .min_scrolled_height(0.0)
             .max_scroll_height(f32::INFINITY);
         if self.scroll_to_selected

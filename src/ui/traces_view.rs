@@ -27,15 +27,17 @@ impl TracesView {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) {
-        let table_size = if self.open_trace.is_some() {
-            260.0
-        } else {
-            ui.available_height()
-        };
+        if self.open_trace.is_none() {
+            // No trace open yet: the list takes the whole tab.
+            if let Some(trace_id) = self.table.ui(ui, ctx) {
+                self.open(trace_id, None);
+            }
+            return;
+        }
         egui::Panel::top("traces_table_panel")
-            .resizable(self.open_trace.is_some())
-            .default_size(table_size)
-            .size_range(80.0..=ui.available_height().max(80.0))
+            .resizable(true)
+            .default_size(260.0)
+            .size_range(90.0..=(ui.available_height() - 120.0).max(90.0))
             .show(ui, |ui| {
                 if let Some(trace_id) = self.table.ui(ui, ctx)
                     && self.open_trace != Some(trace_id)
@@ -44,13 +46,6 @@ impl TracesView {
                     self.waterfall.open(trace_id, None);
                 }
             });
-        egui::CentralPanel::no_frame().show(ui, |ui| {
-            if self.open_trace.is_some() {
-                self.waterfall.ui(ui, ctx);
-            } else {
-                ui.add_space(12.0);
-                ui.weak("Select a trace to see its waterfall.");
-            }
-        });
+        egui::CentralPanel::no_frame().show(ui, |ui| self.waterfall.ui(ui, ctx));
     }
 }
