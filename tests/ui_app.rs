@@ -106,14 +106,11 @@ fn overview_cards_then_trace_list_then_waterfall() {
     harness
         .get_by_role_and_label(egui::Role::Button, "Spans")
         .click();
-    step_until(&mut harness, "the biggest trace first", |h| {
-        h.query_all_by_label(&biggest.root_name).next().is_some()
-    });
-    harness
-        .query_all_by_label(&biggest.root_name)
-        .next()
-        .expect("row")
-        .click();
+    // Root names repeat; the biggest trace's span count is unique in the list, so wait for
+    // the re-sorted page to show it and click that cell (a click anywhere on a row opens it).
+    let span_count = biggest.span_count.to_string();
+    step_until(&mut harness, "the biggest trace first", |h| shows(h, &span_count));
+    harness.get_by_label(&span_count).click();
     let child = spans
         .iter()
         .find(|s| s.parent_span_id.is_some())
