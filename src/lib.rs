@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod encode;
 pub mod ingest;
 pub mod model;
+pub mod report;
 pub mod samples;
 pub mod store;
 pub mod ui;

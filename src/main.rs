@@ -1,5 +1,5 @@
-//! The `tracedeck` command: with no subcommand it opens the desktop app; `import`, `info` and
-//! `gen-samples` run headless.
+//! The `tracedeck` command: with no subcommand it opens the desktop app; `import`, `info`,
+//! `report` and `gen-samples` run headless.
 
 mod cli;
 
@@ -33,7 +33,7 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Import OTLP trace files (JSON, JSON Lines, protobuf; gzip or zstd) or folders of them.
+    /// Import OTLP trace files (JSON, JSON Lines, protobuf; gzip or zstd), prediction logs (JSON Lines, CSV) or folders of them.
     Import {
         #[arg(required = true, value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
@@ -44,6 +44,12 @@ enum Command {
     /// Print what the store holds.
     Info {
         /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarize failures: error classes, retry chains and storms, validation failures, latency.
+    Report {
+        /// Print the result as JSON (the `tracedeck_report` shape).
         #[arg(long)]
         json: bool,
     },
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Some(Command::Import { paths, json }) => cli::import::run(&db, &paths, json),
         Some(Command::Info { json }) => cli::info::run(&db, json),
+        Some(Command::Report { json }) => cli::report::run(&db, json),
         Some(Command::GenSamples { out, spans, seed }) => cli::samples::run(&out, spans, seed),
         None => cli::gui::run(&db, &args.paths),
     };

@@ -41,17 +41,17 @@ fn samples_import_with_the_generated_counts() {
     let counts = store.counts().expect("counts");
     assert_eq!(counts.spans as usize, manifest.total_spans);
     assert_eq!(counts.traces as usize, manifest.total_traces);
-    // The prediction log is refused with one clear message, not one error per line.
+    // The prediction log imports as predictions, every row of it.
     let predictions = reports
         .iter()
         .find(|r| r.path.ends_with("predictions.jsonl"))
         .expect("predictions report");
-    assert_eq!(predictions.outcome, Outcome::Rejected);
-    assert_eq!(predictions.errors, 1);
-    assert!(
-        predictions.diagnostics[0]
-            .message
-            .contains("prediction log")
+    assert_eq!(predictions.outcome, Outcome::Ok);
+    assert_eq!(predictions.format, "predictions-jsonl");
+    assert_eq!(predictions.errors, 0);
+    assert_eq!(
+        predictions.predictions_new as usize,
+        manifest.predictions.rows
     );
     // The folder's README is not treated as a trace file.
     assert!(reports.iter().all(|r| !r.path.ends_with("README.md")));

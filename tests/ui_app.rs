@@ -109,7 +109,9 @@ fn overview_cards_then_trace_list_then_waterfall() {
     // Root names repeat; the biggest trace's span count is unique in the list, so wait for
     // the re-sorted page to show it and click that cell (a click anywhere on a row opens it).
     let span_count = biggest.span_count.to_string();
-    step_until(&mut harness, "the biggest trace first", |h| shows(h, &span_count));
+    step_until(&mut harness, "the biggest trace first", |h| {
+        shows(h, &span_count)
+    });
     harness.get_by_label(&span_count).click();
     let child = spans
         .iter()

@@ -1,4 +1,10 @@
-//! Pure functions over what the store returns: trace trees, latency percentiles. They never
-//! write and never touch SQL.
+//! Pure functions over what the store returns: trace trees, latency percentiles, error classes,
+//! retry chains, validation failures, drift and version skew of predictions. They never write and never touch SQL.
+pub mod drift;
+pub mod errors;
 pub mod latency;
+pub mod prediction_report;
+pub mod retries;
 pub mod trace_tree;
+pub mod validation;
+pub mod version_skew;

@@ -54,7 +54,9 @@ pub fn run(db: &Path, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode>
         );
     }
     let refused = reports.iter().any(|r| r.outcome == Outcome::Rejected);
-    let nothing = reports.iter().all(|r| r.spans_read == 0);
+    let nothing = reports
+        .iter()
+        .all(|r| r.spans_read == 0 && r.predictions_read == 0);
     Ok(if refused || nothing {
         ExitCode::FAILURE
     } else {
@@ -89,14 +91,24 @@ fn print_report(r: &FileReport) {
         Outcome::Rejected => "REFUSED",
         Outcome::Cancelled => "cancelled",
     };
-    let mut line = format!(
-        "{outcome:<9} {} [{}]: {} spans ({} new), {} traces",
-        r.path.display(),
-        r.format,
-        r.spans_read,
-        r.spans_new,
-        r.traces
-    );
+    let mut line = if r.predictions_read > 0 {
+        format!(
+            "{outcome:<9} {} [{}]: {} predictions ({} new)",
+            r.path.display(),
+            r.format,
+            r.predictions_read,
+            r.predictions_new
+        )
+    } else {
+        format!(
+            "{outcome:<9} {} [{}]: {} spans ({} new), {} traces",
+            r.path.display(),
+            r.format,
+            r.spans_read,
+            r.spans_new,
+            r.traces
+        )
+    };
     if r.skipped_lines > 0 {
         line.push_str(&format!(", {} metrics/logs lines skipped", r.skipped_lines));
     }

@@ -3,4 +3,5 @@
 pub mod gui;
 pub mod import;
 pub mod info;
+pub mod report;
 pub mod samples;

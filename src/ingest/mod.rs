@@ -1,5 +1,6 @@
-//! Import: files or folders in, spans in the store out. Formats are told from the bytes
-//! (`sniff`), read by one module per format (`otlp_json`, `otlp_proto`, `jaeger_json`), and
+//! Import: files or folders in, spans (and predictions) in the store out. Formats are told from
+//! the bytes (`sniff`), read by one module per format (`otlp_json`, `otlp_proto`, `jaeger_json`,
+//! `predictions` for prediction logs), and
 //! streamed through `pipeline` with progress and cancellation. Everything wrong with an input
 //! becomes a [`Diagnostic`] naming the file and the line, frame or field.
 
@@ -10,6 +11,7 @@ mod otlp_json;
 mod otlp_proto;
 mod parsed;
 mod pipeline;
+mod predictions;
 mod sniff;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +58,10 @@ pub struct FileReport {
     pub documents: u64,
     /// Lines holding metrics or logs, skipped on purpose.
     pub skipped_lines: u64,
+    /// Prediction records read from a prediction log.
+    pub predictions_read: u64,
+    /// Predictions the store did not have before.
+    pub predictions_new: u64,
     pub errors: u64,
     pub warnings: u64,
     /// The first diagnostics, in file order.
@@ -76,6 +82,8 @@ impl FileReport {
             traces: 0,
             documents: 0,
             skipped_lines: 0,
+            predictions_read: 0,
+            predictions_new: 0,
             errors: 0,
             warnings: 0,
             diagnostics: Vec::new(),
@@ -87,7 +95,7 @@ impl FileReport {
         self.diagnostics.sort_by_key(|d| d.location.order_key());
         self.outcome = if cancelled {
             Outcome::Cancelled
-        } else if self.spans_read == 0 && self.errors > 0 {
+        } else if self.spans_read == 0 && self.predictions_read == 0 && self.errors > 0 {
             Outcome::Rejected
         } else if self.errors > 0 {
             Outcome::Partial

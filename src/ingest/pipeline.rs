@@ -13,7 +13,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use super::diagnostics::{Diagnostic, Location, Severity};
 use super::parsed::Parsed;
 use super::sniff::{self, Compression, Content};
-use super::{FileReport, ImportControl, Outcome, jaeger_json, otlp_json, otlp_proto};
+use super::{FileReport, ImportControl, Outcome, jaeger_json, otlp_json, otlp_proto, predictions};
 use crate::model::TraceId;
 use crate::store::{ImportStatus, ImportTotals, SpanWriter, Store, StoreError, prepare_blocks};
 
@@ -75,7 +75,7 @@ pub fn import_file(
         Ok(x) => x,
         Err(e) => return Ok(rejected(path, "unknown", format!("cannot read: {e}"))),
     };
-    let (head, mut reader) = match sniff::peek(decoded, 64) {
+    let (head, reader) = match sniff::peek(decoded, 64) {
         Ok(x) => x,
         Err(e) => {
             return Ok(rejected(
@@ -86,6 +86,16 @@ pub fn import_file(
         }
     };
     let content = sniff::classify(&head);
+    // Prediction logs (JSON Lines or CSV) go to their own reader; everything else is traces.
+    let mut reader = reader;
+    if content == Content::Json || (content == Content::Binary && sniff::is_text(&head)) {
+        let (more, peeked) = sniff::peek_lenient(Box::new(reader), predictions::SNIFF_BYTES);
+        if let Some(kind) = predictions::detect(&more) {
+            let suffix = compression_suffix(compression);
+            return predictions::import(store, path, peeked, kind, suffix, bytes, control);
+        }
+        reader = peeked;
+    }
     let format = format_label(content, compression);
     let first_work = match content {
         Content::Empty => {
@@ -259,6 +269,14 @@ fn compression_label(c: Compression) -> &'static str {
         Compression::None => "unknown",
         Compression::Gzip => "gzip",
         Compression::Zstd => "zstd",
+    }
+}
+
+fn compression_suffix(c: Compression) -> &'static str {
+    match c {
+        Compression::None => "",
+        Compression::Gzip => "+gzip",
+        Compression::Zstd => "+zstd",
     }
 }
 
@@ -516,7 +534,7 @@ fn not_traces(line: &[u8]) -> Option<String> {
         if (has("features") || has("inputs"))
             && (has("prediction") || has("output") || has("score"))
         {
-            "it looks like a prediction log (JSON Lines); tracedeck does not import prediction logs yet".to_owned()
+            "it looks like a prediction log, but its first record is not one (a prediction needs a timestamp, a model and an output, or features and an output)".to_owned()
         } else {
             let mut keys: Vec<&str> = map.keys().map(String::as_str).take(5).collect();
             keys.sort_unstable();

@@ -43,6 +43,58 @@ pub fn peek(mut reader: Box<dyn Read + Send>, n: u64) -> io::Result<(Vec<u8>, Pe
     Ok((head, BufReader::with_capacity(1 << 20, chained)))
 }
 
+/// Like [`peek`], but a read error (a truncated compressed stream) does not lose the bytes read
+/// before it: they come first, then the error, as the unpeeked reader would have given them.
+pub fn peek_lenient(mut reader: Box<dyn Read + Send>, n: u64) -> (Vec<u8>, Peeked) {
+    let mut prefix = Vec::new();
+    let mut failed = None;
+    let mut buf = vec![0u8; 16 * 1024];
+    while (prefix.len() as u64) < n {
+        let want = usize::try_from(n - prefix.len() as u64)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let Some(chunk) = buf.get_mut(..want) else {
+            break;
+        };
+        match reader.read(chunk) {
+            Ok(0) => break,
+            Ok(k) => prefix.extend_from_slice(chunk.get(..k).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    let rest: Box<dyn Read + Send> = match failed {
+        Some(err) => Box::new(FailOnce {
+            err: Some(err),
+            inner: reader,
+        }),
+        None => reader,
+    };
+    let head = prefix.clone();
+    (
+        head,
+        BufReader::with_capacity(1 << 20, Cursor::new(prefix).chain(rest)),
+    )
+}
+
+/// Gives a stored error once, then reads on.
+struct FailOnce {
+    err: Option<io::Error>,
+    inner: Box<dyn Read + Send>,
+}
+
+impl Read for FailOnce {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.err.take() {
+            Some(e) => Err(e),
+            None => self.inner.read(buf),
+        }
+    }
+}
+
 /// Unwraps gzip or zstd (one level), returning the decompressed reader and what it was.
 pub fn decompress(reader: Box<dyn Read + Send>) -> io::Result<(Compression, Box<dyn Read + Send>)> {
     let (head, peeked) = peek(reader, 4)?;
@@ -75,6 +127,20 @@ pub fn classify(head: &[u8]) -> Content {
         _ if body.first() == Some(&0x0a) => Content::ProtoMessage,
         _ => Content::Binary,
     }
+}
+
+/// Whether the first bytes read as text (UTF-8 up to a cut character, no control bytes but
+/// tab, CR and LF): a CSV prediction log is tried only then.
+pub fn is_text(head: &[u8]) -> bool {
+    let body = head.strip_prefix(&UTF8_BOM[..]).unwrap_or(head);
+    let utf8 = match std::str::from_utf8(body) {
+        Ok(_) => true,
+        // A multi-byte character cut by the end of the head is fine.
+        Err(e) => e.error_len().is_none(),
+    };
+    utf8 && body
+        .iter()
+        .all(|b| *b >= 0x20 || matches!(b, b'\t' | b'\r' | b'\n'))
 }
 
 /// A short description of what a refused file looks like, for the error message.

@@ -3,7 +3,10 @@
 
 mod attrs_json;
 mod error;
+mod failure_queries;
 mod filter;
+mod prediction_queries;
+mod prediction_writer;
 mod prepare;
 mod queries;
 mod schema;
@@ -16,7 +19,12 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use attrs_json::{attributes_to_json, value_to_json};
 pub use error::StoreError;
+pub use failure_queries::{AttemptRow, CheckedSpanRow, OperationCount, ServiceOperationDurations};
 pub use filter::SpanFilter;
+pub use prediction_queries::{
+    Cell, FeatureColumn, ModelSpan, PredictionRow, PredictionTable, ResourceVersions, VersionRow,
+};
+pub use prediction_writer::{PredictionRecord, PredictionWriter, Scalar};
 pub use prepare::{PreparedBlock, prepare_blocks};
 pub use queries::{ImportRow, StoreCounts};
 pub use schema::SCHEMA_VERSION;

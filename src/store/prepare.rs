@@ -3,6 +3,7 @@
 //! parallel and the single writer thread only binds and steps statements.
 
 use super::attrs_json::attributes_to_json;
+use crate::analysis::errors::{ErrorClass, classify_span};
 use crate::model::{Anomalies, Resource, ResourceSpans, Scope, Span, SpanFacts};
 
 /// A span with its stored columns computed.
@@ -12,6 +13,8 @@ pub struct PreparedSpan {
     pub attributes_json: String,
     pub facts: SpanFacts,
     pub anomalies: Anomalies,
+    /// `spans.error_class`: see [`crate::analysis::errors`].
+    pub error_class: ErrorClass,
     pub event_attributes_json: Vec<String>,
     pub link_attributes_json: Vec<String>,
 }
@@ -82,11 +85,13 @@ pub fn prepare_blocks(blocks: Vec<ResourceSpans>) -> Vec<PreparedBlock> {
                             .into_iter()
                             .map(|mut span| {
                                 let facts = SpanFacts::of(&span, &block.resource);
+                                let error_class = classify_span(&span, facts.http_status).class;
                                 let attributes_json = attributes_to_json(&span.attributes);
                                 // The attributes live on as JSON; drop the parsed copy early.
                                 span.attributes = Vec::new();
                                 PreparedSpan {
                                     anomalies: Anomalies::of(&span),
+                                    error_class,
                                     event_attributes_json: span
                                         .events
                                         .iter()

@@ -110,7 +110,45 @@ CREATE TABLE traces (
     models        TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 ",
+    // 1 -> 2: the error class of every span (`analysis::errors`), filled at import. Spans
+    // stored before this version are classified by `backfill` in the same transaction.
+    r#"
+ALTER TABLE spans ADD COLUMN error_class TEXT;
+UPDATE spans SET error_class = 'ok'
+ WHERE status_code <> 2 AND COALESCE(http_status, 0) < 400
+   AND instr(attributes, '"error.type"') = 0;
+"#,
+    // 2 -> 3: prediction logs (`ingest::predictions`). `dedupe_key` is a 64-bit hash of
+    // (model, request_id, timestamp), or of the whole record when it has no request id.
+    r"
+CREATE TABLE predictions (
+    id               INTEGER PRIMARY KEY,
+    dedupe_key       INTEGER NOT NULL UNIQUE,
+    import_id        INTEGER NOT NULL REFERENCES imports(id),
+    model            TEXT NOT NULL,
+    model_version    TEXT NOT NULL DEFAULT '',
+    pipeline_version TEXT NOT NULL DEFAULT '',
+    request_id       TEXT,
+    timestamp_ns     INTEGER NOT NULL,
+    trace_id         BLOB,
+    prediction,
+    confidence       REAL,
+    latency_ms       REAL,
+    label,
+    features         TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX predictions_by_model_time ON predictions(model, timestamp_ns);
+CREATE INDEX predictions_by_trace ON predictions(trace_id) WHERE trace_id IS NOT NULL;
+",
 ];
+
+/// Rust steps of a migration, run after its SQL in the same transaction.
+fn backfill(version: i64, conn: &Connection) -> rusqlite::Result<()> {
+    if version == 2 {
+        super::failure_queries::classify_unclassified_spans(conn)?;
+    }
+    Ok(())
+}
 
 /// Secondary indexes: the views' queries need them, imports do not. A bulk import into an
 /// empty store drops them and builds them once at the end ([`drop_secondary_indexes`],
@@ -125,6 +163,18 @@ const SECONDARY_INDEXES: &[(&str, &str)] = &[
     ),
     ("span_links_by_target", "span_links(trace_id, span_id)"),
     ("traces_by_start", "traces(start_ns)"),
+    (
+        "spans_by_error_class",
+        "spans(error_class, start_ns) WHERE error_class <> 'ok'",
+    ),
+    (
+        "predictions_by_model_time",
+        "predictions(model, timestamp_ns)",
+    ),
+    (
+        "predictions_by_trace",
+        "predictions(trace_id) WHERE trace_id IS NOT NULL",
+    ),
 ];
 
 /// Creates any secondary index that is missing.
@@ -166,6 +216,7 @@ pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
             conn.execute_batch("BEGIN IMMEDIATE")?;
             let result = conn
                 .execute_batch(sql)
+                .and_then(|()| backfill(version, conn))
                 .and_then(|()| conn.pragma_update(None, "user_version", version))
                 .and_then(|()| conn.execute_batch("COMMIT"));
             if result.is_err() {

@@ -1,0 +1,346 @@
+//! Reads of the `predictions` table for drift and version skew: the models and their time
+//! spans, one model's predictions as columns (features, prediction, confidence), the version
+//! facts of every prediction, the versions trace resources announce (`service.version`,
+//! `*.model.version`), and the predictions linked to a trace.
+
+use std::collections::HashMap;
+
+use rusqlite::types::ValueRef;
+
+use super::{Store, StoreError};
+
+/// One feature value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell {
+    Missing,
+    Number(f64),
+    /// An index into the column's `categories`.
+    Category(u32),
+}
+
+/// One feature (or the prediction, or the confidence) over every loaded row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeatureColumn {
+    pub name: String,
+    pub cells: Vec<Cell>,
+    /// Category names by index (text and boolean values).
+    pub categories: Vec<String>,
+}
+
+impl FeatureColumn {
+    fn new(name: &str, rows: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            cells: vec![Cell::Missing; rows],
+            categories: Vec::new(),
+        }
+    }
+}
+
+/// One model's predictions in time order, as columns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PredictionTable {
+    pub model: String,
+    pub timestamp_ns: Vec<i64>,
+    /// Input features in name order.
+    pub features: Vec<FeatureColumn>,
+    /// The model output (`prediction`/`output`).
+    pub prediction: FeatureColumn,
+    /// The confidence (`confidence`/`score`).
+    pub confidence: FeatureColumn,
+}
+
+/// A model with how many predictions it has and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelSpan {
+    pub model: String,
+    pub rows: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+}
+
+/// The version facts of one prediction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionRow {
+    pub model: String,
+    pub model_version: String,
+    pub pipeline_version: String,
+    pub timestamp_ns: i64,
+    pub confidence: Option<f64>,
+    /// `Some(true)` when a label exists and differs from the prediction.
+    pub error: Option<bool>,
+}
+
+/// The versions one trace resource announces, with when its spans ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceVersions {
+    pub service: String,
+    /// `service.version`, when set.
+    pub service_version: Option<String>,
+    /// Every `*.model.version` attribute as (key, value), by key.
+    pub model_versions: Vec<(String, String)>,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    pub spans: u64,
+}
+
+/// One stored prediction, as a detail view shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredictionRow {
+    pub id: i64,
+    pub model: String,
+    pub model_version: String,
+    pub pipeline_version: String,
+    pub request_id: Option<String>,
+    pub timestamp_ns: i64,
+    pub trace_id: Option<crate::model::TraceId>,
+    /// The prediction and label as text (numbers formatted).
+    pub prediction: Option<String>,
+    pub confidence: Option<f64>,
+    pub latency_ms: Option<f64>,
+    pub label: Option<String>,
+    pub features_json: String,
+}
+
+fn text_of(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+const PREDICTION_COLUMNS: &str = "id, model, model_version, pipeline_version, request_id, timestamp_ns, trace_id, prediction, confidence, latency_ms, label, features";
+
+fn prediction_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PredictionRow> {
+    let trace: Option<Vec<u8>> = r.get(6)?;
+    Ok(PredictionRow {
+        id: r.get(0)?,
+        model: r.get(1)?,
+        model_version: r.get(2)?,
+        pipeline_version: r.get(3)?,
+        request_id: r.get(4)?,
+        timestamp_ns: r.get(5)?,
+        trace_id: trace.and_then(|t| <[u8; 16]>::try_from(t.as_slice()).ok()),
+        prediction: text_of(r.get_ref(7)?),
+        confidence: r.get(8)?,
+        latency_ms: r.get(9)?,
+        label: text_of(r.get_ref(10)?),
+        features_json: r.get(11)?,
+    })
+}
+
+/// Interns category names of one column.
+#[derive(Default)]
+struct Interner {
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn cell(&mut self, column: &mut FeatureColumn, text: &str) -> Cell {
+        if let Some(i) = self.index.get(text) {
+            return Cell::Category(*i);
+        }
+        let i = column.categories.len() as u32;
+        column.categories.push(text.to_owned());
+        self.index.insert(text.to_owned(), i);
+        Cell::Category(i)
+    }
+}
+
+fn json_cell(value: &serde_json::Value, column: &mut FeatureColumn, names: &mut Interner) -> Cell {
+    match value {
+        serde_json::Value::Null => Cell::Missing,
+        serde_json::Value::Number(n) => n.as_f64().map_or(Cell::Missing, Cell::Number),
+        serde_json::Value::Bool(b) => names.cell(column, if *b { "true" } else { "false" }),
+        serde_json::Value::String(s) => names.cell(column, s),
+        other => names.cell(column, &other.to_string()),
+    }
+}
+
+impl Store {
+    /// Every model with predictions, by name.
+    pub fn prediction_models(&self) -> Result<Vec<ModelSpan>, StoreError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT model, COUNT(*), MIN(timestamp_ns), MAX(timestamp_ns)
+             FROM predictions GROUP BY model ORDER BY model",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ModelSpan {
+                model: r.get(0)?,
+                rows: r.get::<_, i64>(1)?.max(0) as u64,
+                first_ns: r.get(2)?,
+                last_ns: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Predictions stored, all models.
+    pub fn prediction_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM predictions", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// One model's predictions with `from_ns <= timestamp < to_ns`, in time order, as columns.
+    pub fn prediction_table(
+        &self,
+        model: &str,
+        from_ns: i64,
+        to_ns: i64,
+    ) -> Result<PredictionTable, StoreError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT timestamp_ns, features, prediction, confidence FROM predictions
+             WHERE model = ?1 AND timestamp_ns >= ?2 AND timestamp_ns < ?3
+             ORDER BY timestamp_ns",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![model, from_ns, to_ns])?;
+        let mut table = PredictionTable {
+            model: model.to_owned(),
+            prediction: FeatureColumn::new("prediction", 0),
+            confidence: FeatureColumn::new("confidence", 0),
+            ..PredictionTable::default()
+        };
+        let mut by_name: HashMap<String, (usize, Interner)> = HashMap::new();
+        let mut prediction_names = Interner::default();
+        while let Some(row) = rows.next()? {
+            let n = table.timestamp_ns.len();
+            table.timestamp_ns.push(row.get(0)?);
+            if let ValueRef::Text(text) = row.get_ref(1)?
+                && let Ok(serde_json::Value::Object(map)) =
+                    serde_json::from_slice::<serde_json::Value>(text)
+            {
+                for (name, value) in &map {
+                    let (index, names) = match by_name.get_mut(name) {
+                        Some(entry) => entry,
+                        None => {
+                            table.features.push(FeatureColumn::new(name, n));
+                            by_name
+                                .entry(name.clone())
+                                .or_insert((table.features.len() - 1, Interner::default()))
+                        }
+                    };
+                    if let Some(column) = table.features.get_mut(*index) {
+                        column.cells.resize(n, Cell::Missing);
+                        let cell = json_cell(value, column, names);
+                        column.cells.push(cell);
+                    }
+                }
+            }
+            let prediction = match row.get_ref(2)? {
+                ValueRef::Null => Cell::Missing,
+                ValueRef::Integer(i) => Cell::Number(i as f64),
+                ValueRef::Real(f) => Cell::Number(f),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    let text = String::from_utf8_lossy(t);
+                    prediction_names.cell(&mut table.prediction, &text)
+                }
+            };
+            table.prediction.cells.push(prediction);
+            let confidence: Option<f64> = row.get(3)?;
+            table
+                .confidence
+                .cells
+                .push(confidence.map_or(Cell::Missing, Cell::Number));
+        }
+        let n = table.timestamp_ns.len();
+        for column in &mut table.features {
+            column.cells.resize(n, Cell::Missing);
+        }
+        table.features.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(table)
+    }
+
+    /// The versions, confidence and correctness of every prediction, by model and time.
+    pub fn prediction_versions(&self) -> Result<Vec<VersionRow>, StoreError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT model, model_version, pipeline_version, timestamp_ns, confidence,
+                    CASE WHEN label IS NULL OR prediction IS NULL THEN NULL
+                         ELSE label IS NOT prediction END
+             FROM predictions ORDER BY model, timestamp_ns",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(VersionRow {
+                model: r.get(0)?,
+                model_version: r.get(1)?,
+                pipeline_version: r.get(2)?,
+                timestamp_ns: r.get(3)?,
+                confidence: r.get(4)?,
+                error: r.get::<_, Option<i64>>(5)?.map(|v| v != 0),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl Store {
+    /// The predictions linked to a trace (for its waterfall), by time.
+    pub fn predictions_of_trace(
+        &self,
+        trace_id: &crate::model::TraceId,
+    ) -> Result<Vec<PredictionRow>, StoreError> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {PREDICTION_COLUMNS} FROM predictions WHERE trace_id = ?1 ORDER BY timestamp_ns"
+        ))?;
+        let rows = stmt.query_map([&trace_id[..]], prediction_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One prediction by id (its `trace_id` opens the trace).
+    pub fn prediction(&self, id: i64) -> Result<Option<PredictionRow>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {PREDICTION_COLUMNS} FROM predictions WHERE id = ?1"),
+                [id],
+                prediction_row,
+            )
+            .optional()?)
+    }
+
+    /// The versions every trace resource announces (`service.version`, `*.model.version`),
+    /// with the time range and count of its spans; resources announcing none are left out.
+    pub fn resource_versions(&self) -> Result<Vec<ResourceVersions>, StoreError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT r.service_name, r.attributes, MIN(s.start_ns), MAX(s.start_ns), COUNT(*)
+             FROM resources r JOIN spans s ON s.resource_id = r.id
+             WHERE instr(r.attributes, 'version') > 0
+             GROUP BY r.id ORDER BY MIN(s.start_ns)",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let attributes: String = row.get(1)?;
+            let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&attributes) else {
+                continue;
+            };
+            let as_text = |v: &serde_json::Value| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let service_version = map.get("service.version").map(as_text);
+            let mut model_versions: Vec<(String, String)> = map
+                .iter()
+                .filter(|(k, _)| k.ends_with(".model.version") || k.as_str() == "model.version")
+                .map(|(k, v)| (k.clone(), as_text(v)))
+                .collect();
+            model_versions.sort();
+            if service_version.is_none() && model_versions.is_empty() {
+                continue;
+            }
+            out.push(ResourceVersions {
+                service: row.get(0)?,
+                service_version,
+                model_versions,
+                first_ns: row.get(2)?,
+                last_ns: row.get(3)?,
+                spans: row.get::<_, i64>(4)?.max(0) as u64,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,197 @@
+//! The bulk writer for prediction logs: one `imports` row per file, predictions inserted with a
+//! cached prepared statement inside large transactions. A prediction already stored (same
+//! `dedupe_key`: model, request id and timestamp, or the record's content) is skipped, so
+//! importing a file twice adds nothing.
+
+use rusqlite::params;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+
+use super::writer::{ImportStatus, ImportTotals, WriteStats};
+use super::{Store, StoreError};
+
+/// Predictions per transaction.
+const COMMIT_EVERY_ROWS: u64 = 200_000;
+
+/// A prediction output or label: text, a number or a boolean (stored as text or REAL).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Text(String),
+    Number(f64),
+}
+
+impl rusqlite::ToSql for Scalar {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Self::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Self::Number(n) => ToSqlOutput::Owned(Value::Real(*n)),
+        })
+    }
+}
+
+/// One prediction, ready to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredictionRecord {
+    /// 64-bit hash of (model, request_id, timestamp), or of the whole record.
+    pub dedupe_key: i64,
+    pub model: String,
+    pub model_version: String,
+    pub pipeline_version: String,
+    pub request_id: Option<String>,
+    pub timestamp_ns: i64,
+    pub trace_id: Option<[u8; 16]>,
+    pub prediction: Option<Scalar>,
+    pub confidence: Option<f64>,
+    pub latency_ms: Option<f64>,
+    pub label: Option<Scalar>,
+    /// The features as a JSON object.
+    pub features_json: String,
+}
+
+/// Writes the predictions of one imported file.
+pub struct PredictionWriter<'s> {
+    store: &'s mut Store,
+    import_id: i64,
+    in_transaction: bool,
+    rows_in_transaction: u64,
+    inserted_total: u64,
+}
+
+impl<'s> PredictionWriter<'s> {
+    /// Records a new import (status `running`, committed at once).
+    pub fn begin(
+        store: &'s mut Store,
+        path: &str,
+        format: &str,
+        bytes: u64,
+    ) -> Result<Self, StoreError> {
+        store.conn().pragma_update(None, "cache_size", -131_072)?;
+        // Into an empty table, build the time and trace indexes once at the end.
+        let empty: bool =
+            store
+                .conn()
+                .query_row("SELECT NOT EXISTS (SELECT 1 FROM predictions)", [], |r| {
+                    r.get(0)
+                })?;
+        if empty {
+            store.conn().execute_batch(
+                "DROP INDEX IF EXISTS predictions_by_model_time;
+                 DROP INDEX IF EXISTS predictions_by_trace;",
+            )?;
+        }
+        let started_at = chrono::Utc::now().to_rfc3339();
+        store.conn().execute(
+            "INSERT INTO imports(path, format, bytes, started_at, status) VALUES (?1, ?2, ?3, ?4, 'running')",
+            params![path, format, bytes as i64, started_at],
+        )?;
+        let import_id = store.conn().last_insert_rowid();
+        Ok(Self {
+            store,
+            import_id,
+            in_transaction: false,
+            rows_in_transaction: 0,
+            inserted_total: 0,
+        })
+    }
+
+    pub fn import_id(&self) -> i64 {
+        self.import_id
+    }
+
+    /// Stores `rows`; those already in the store are counted as duplicates.
+    pub fn write(&mut self, rows: &[PredictionRecord]) -> Result<WriteStats, StoreError> {
+        if !self.in_transaction {
+            self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
+            self.in_transaction = true;
+        }
+        let mut stats = WriteStats::default();
+        {
+            let mut insert = self.store.conn().prepare_cached(
+                "INSERT OR IGNORE INTO predictions(dedupe_key, import_id, model, model_version,
+                    pipeline_version, request_id, timestamp_ns, trace_id, prediction, confidence,
+                    latency_ms, label, features)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?;
+            for row in rows {
+                let changed = insert.execute(params![
+                    row.dedupe_key,
+                    self.import_id,
+                    row.model,
+                    row.model_version,
+                    row.pipeline_version,
+                    row.request_id,
+                    row.timestamp_ns,
+                    row.trace_id.as_ref().map(|t| &t[..]),
+                    row.prediction,
+                    row.confidence,
+                    row.latency_ms,
+                    row.label,
+                    row.features_json,
+                ])?;
+                if changed > 0 {
+                    stats.inserted += 1;
+                } else {
+                    stats.duplicates += 1;
+                }
+            }
+        }
+        self.inserted_total += stats.inserted;
+        self.rows_in_transaction += rows.len() as u64;
+        if self.rows_in_transaction >= COMMIT_EVERY_ROWS {
+            self.commit()?;
+        }
+        Ok(stats)
+    }
+
+    /// Commits what was written so far.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            self.store.conn().execute_batch("COMMIT")?;
+            self.in_transaction = false;
+            self.rows_in_transaction = 0;
+        }
+        Ok(())
+    }
+
+    /// Commits and records how the import ended (predictions counted in `spans_read` /
+    /// `spans_new` of the `imports` row). A rejected import that stored nothing leaves no row.
+    pub fn finish(
+        mut self,
+        status: ImportStatus,
+        totals: &ImportTotals,
+    ) -> Result<i64, StoreError> {
+        self.commit()?;
+        let conn = self.store.conn();
+        super::schema::ensure_secondary_indexes(conn)?;
+        if status == ImportStatus::Rejected && self.inserted_total == 0 {
+            conn.execute("DELETE FROM imports WHERE id = ?1", [self.import_id])?;
+            return Ok(self.import_id);
+        }
+        conn.execute(
+            "UPDATE imports SET finished_at = ?2, status = ?3, format = ?4, spans_read = ?5,
+                spans_new = ?6, skipped_lines = ?7, warnings = ?8, errors = ?9, diagnostics = ?10
+             WHERE id = ?1",
+            params![
+                self.import_id,
+                chrono::Utc::now().to_rfc3339(),
+                status.as_str(),
+                totals.format,
+                totals.spans_read as i64,
+                self.inserted_total as i64,
+                totals.skipped_lines as i64,
+                totals.warnings as i64,
+                totals.errors as i64,
+                totals.diagnostics_json,
+            ],
+        )?;
+        Ok(self.import_id)
+    }
+}
+
+impl Drop for PredictionWriter<'_> {
+    fn drop(&mut self) {
+        // An early return (a store error) must not leave the connection inside a transaction.
+        if self.in_transaction {
+            let _ = self.store.conn().execute_batch("ROLLBACK");
+        }
+    }
+}
