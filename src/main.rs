@@ -18,7 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "tracedeck",
     version,
     about = "Open OTLP trace exports offline and see where an AI system failed",
-    args_conflicts_with_subcommands = true
+    subcommand_precedence_over_arg = true
 )]
 struct Args {
     /// The store file (default: the platform's data directory, e.g. ~/.local/share/tracedeck/store.sqlite).

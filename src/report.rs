@@ -8,11 +8,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::analysis::errors::{ErrorClass, ErrorCounts};
 use crate::analysis::latency::summarize_groups;
 use crate::analysis::prediction_report::{DriftRow, SkewRow, drift_report, version_skew_report};
 use crate::analysis::retries::{self, Amplification, RetryChain};
 use crate::analysis::validation::{self, ALERT_RATE, ValidationSummary};
+use crate::model::error_class::{ErrorClass, ErrorCounts};
 use crate::model::hex_lower;
 use crate::store::{SpanFilter, Store, StoreError};
 

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::errors::ErrorClass;
+use crate::model::error_class::ErrorClass;
 use crate::model::{SpanId, TraceId};
 use crate::store::{AttemptRow, OperationCount};
 

@@ -2,6 +2,7 @@
 //! and the facts derived from a span that views filter and group on.
 
 mod derived;
+pub mod error_class;
 mod ids;
 mod span;
 

@@ -1,4 +1,4 @@
-//! Read queries behind failure analytics (`analysis::errors`, `analysis::retries`,
+//! Read queries behind failure analytics (`model::error_class`, `analysis::retries`,
 //! `analysis::validation`, `tracedeck report`): spans per error class, the spans that may be
 //! attempts of a retried call, spans that carry something to validate, counts per operation and
 //! model, durations per service and operation; and the one-time classification of spans stored
@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, params, params_from_iter};
 
 use super::{Durations, SpanFilter, Store, StoreError};
-use crate::analysis::errors::{ErrorInput, classify};
+use crate::model::error_class::{ErrorInput, classify};
 use crate::model::{SpanId, SpanKind, StatusCode, TraceId};
 
 /// A span that may be one attempt of a retried call, with what chain detection reads.

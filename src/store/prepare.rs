@@ -3,7 +3,7 @@
 //! parallel and the single writer thread only binds and steps statements.
 
 use super::attrs_json::attributes_to_json;
-use crate::analysis::errors::{ErrorClass, classify_span};
+use crate::model::error_class::{ErrorClass, classify_span};
 use crate::model::{Anomalies, Resource, ResourceSpans, Scope, Span, SpanFacts};
 
 /// A span with its stored columns computed.
@@ -13,7 +13,7 @@ pub struct PreparedSpan {
     pub attributes_json: String,
     pub facts: SpanFacts,
     pub anomalies: Anomalies,
-    /// `spans.error_class`: see [`crate::analysis::errors`].
+    /// `spans.error_class`: see [`crate::model::error_class`].
     pub error_class: ErrorClass,
     pub event_attributes_json: Vec<String>,
     pub link_attributes_json: Vec<String>,

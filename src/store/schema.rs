@@ -110,7 +110,7 @@ CREATE TABLE traces (
     models        TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 ",
-    // 1 -> 2: the error class of every span (`analysis::errors`), filled at import. Spans
+    // 1 -> 2: the error class of every span (`model::error_class`), filled at import. Spans
     // stored before this version are classified by `backfill` in the same transaction.
     r#"
 ALTER TABLE spans ADD COLUMN error_class TEXT;

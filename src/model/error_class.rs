@@ -6,8 +6,8 @@
 //! `authentication_error`, `not_found_error`, `model_not_found`, `request_too_large`, ...) and
 //! `Error code: NNN - {...}` status messages as the Python SDKs write them.
 //!
-//! It depends on `model` only, because the store computes the class at import time
-//! (`store::prepare`) and when it migrates a store imported before the column existed.
+//! It lives in `model` beside the other derived facts because the store computes the class at
+//! import time (`store::prepare`) and when it migrates a store imported before the column existed.
 //!
 //! Which spans are errors at all: status `ERROR`, an HTTP status >= 500, an HTTP status >= 400
 //! on any span but a SERVER span (OpenTelemetry's HTTP conventions: a 4xx answer is the client's
