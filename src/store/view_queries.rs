@@ -275,21 +275,34 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // Event times, joined in memory by span primary key.
-        let mut events = conn.prepare_cached(
-            "SELECT e.span_pk, e.time_ns FROM span_events e
-             JOIN spans s ON s.id = e.span_pk WHERE s.trace_id = ?1",
-        )?;
+        // Event times, joined in memory by span primary key. Spans of a trace are usually
+        // stored together, so their keys form a dense range: then one range scan of the events'
+        // primary key beats a lookup per span. Scattered traces use the join.
         let index: std::collections::HashMap<i64, usize> = rows
             .iter()
             .enumerate()
             .map(|(i, (pk, _))| (*pk, i))
             .collect();
-        let times = events.query_map([&trace_id[..]], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        for t in times {
-            let (pk, time) = t?;
+        let min_pk = rows.iter().map(|(pk, _)| *pk).min().unwrap_or(0);
+        let max_pk = rows.iter().map(|(pk, _)| *pk).max().unwrap_or(-1);
+        let dense = (max_pk - min_pk + 1) <= (rows.len() as i64).saturating_mul(4);
+        let mut events = if dense {
+            conn.prepare_cached(
+                "SELECT span_pk, time_ns FROM span_events WHERE span_pk BETWEEN ?1 AND ?2",
+            )?
+        } else {
+            conn.prepare_cached(
+                "SELECT e.span_pk, e.time_ns FROM span_events e
+                 JOIN spans s ON s.id = e.span_pk WHERE s.trace_id = ?1",
+            )?
+        };
+        let mut times = if dense {
+            events.query(params![min_pk, max_pk])?
+        } else {
+            events.query([&trace_id[..]])?
+        };
+        while let Some(r) = times.next()? {
+            let (pk, time): (i64, i64) = (r.get(0)?, r.get(1)?);
             if let Some(row) = index.get(&pk).and_then(|i| rows.get_mut(*i)) {
                 row.1.event_times_ns.push(time);
             }
@@ -488,5 +501,73 @@ impl Store {
             .query_map([], |r| r.get(0))?
             .collect::<Result<Vec<String>, _>>()?;
         Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Resource, ResourceSpans, ScopeSpans, Span, SpanEvent};
+    use crate::store::{ImportStatus, ImportTotals, SpanWriter};
+
+    fn span(trace: u8, n: u64, event_at: Option<u64>) -> Span {
+        Span {
+            trace_id: [trace; 16],
+            span_id: (n + 1).to_be_bytes(),
+            name: format!("s{n}"),
+            start_ns: 1_000 + n,
+            end_ns: 2_000 + n,
+            events: event_at
+                .map(|t| SpanEvent {
+                    time_ns: t,
+                    name: "e".into(),
+                    ..SpanEvent::default()
+                })
+                .into_iter()
+                .collect(),
+            ..Span::default()
+        }
+    }
+
+    fn block(spans: Vec<Span>) -> Vec<ResourceSpans> {
+        vec![ResourceSpans {
+            resource: Resource::default(),
+            scope_spans: vec![ScopeSpans {
+                scope: Default::default(),
+                spans,
+            }],
+        }]
+    }
+
+    #[test]
+    fn event_times_reach_their_spans_whether_a_trace_is_stored_together_or_scattered()
+    -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|source| StoreError::Io {
+            path: ".".into(),
+            source,
+        })?;
+        let mut store = Store::open(&dir.path().join("s.sqlite"))?;
+        let mut writer = SpanWriter::begin(&mut store, "t", "test", 0)?;
+        // Trace 1: three spans, then 100 spans of trace 2, then its fourth span.
+        writer.write(block((0..3).map(|n| span(1, n, Some(1_500 + n))).collect()))?;
+        writer.write(block(
+            (10..110).map(|n| span(2, n, Some(9_000 + n))).collect(),
+        ))?;
+        writer.write(block(vec![span(1, 3, Some(1_503))]))?;
+        writer.finish(ImportStatus::Ok, &ImportTotals::default())?;
+
+        let scattered = store.trace_spans(&[1; 16])?;
+        assert_eq!(scattered.len(), 4);
+        for s in &scattered {
+            let n = s.start_ns as u64 - 1_000;
+            assert_eq!(s.event_times_ns, vec![(1_500 + n) as i64], "span {n}");
+        }
+        let dense = store.trace_spans(&[2; 16])?;
+        assert_eq!(dense.len(), 100);
+        for s in &dense {
+            let n = s.start_ns as u64 - 1_000;
+            assert_eq!(s.event_times_ns, vec![(9_000 + n) as i64], "span {n}");
+        }
+        Ok(())
     }
 }
