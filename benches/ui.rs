@@ -7,6 +7,10 @@
 //! Targets (DESIGN.md §6, release build, 2 cores): open < 200 ms, frame < 8 ms.
 //! Run with `cargo bench --bench ui`.
 
+/// The app runs on mimalloc (see `src/main.rs`); measure with the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::error::Error;
 use std::path::Path;
 use std::time::{Duration, Instant};

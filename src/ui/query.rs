@@ -3,6 +3,7 @@
 //! [`Query`] that refetches when its key changes and shows the last value meanwhile.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 
@@ -53,7 +54,13 @@ impl QueryPool {
     ) -> Pending<T> {
         let (tx, rx) = bounded(1);
         let ctx = repaint.clone();
+        let alive = Arc::new(());
+        let wanted = Arc::downgrade(&alive);
         let job: Job = Box::new(move |store| {
+            // Nobody waits for the answer any more (the view moved on): skip the work.
+            if wanted.strong_count() == 0 {
+                return;
+            }
             let result = f(store).map_err(|e| e.to_string());
             let _ = tx.send(result);
             ctx.request_repaint();
@@ -61,7 +68,7 @@ impl QueryPool {
         if let Some(sender) = &self.tx {
             let _ = sender.send(job);
         }
-        Pending { rx }
+        Pending { rx, _alive: alive }
     }
 }
 
@@ -74,9 +81,10 @@ impl Drop for QueryPool {
     }
 }
 
-/// An answer on its way.
+/// An answer on its way. Dropping it cancels the work if it has not started yet.
 pub struct Pending<T> {
     rx: Receiver<Result<T, String>>,
+    _alive: Arc<()>,
 }
 
 impl<T> Pending<T> {
@@ -91,8 +99,11 @@ impl<T> Pending<T> {
 }
 
 /// A value fetched for a key, refetched when the key changes; the previous value stays
-/// visible while the new one loads.
+/// visible while the new one loads. At most one fetch is in flight: when the key changes again
+/// meanwhile, the newest key is fetched once that one returns (so a view whose key changes every
+/// second while an import runs never queues up work the query threads cannot keep up with).
 pub struct Query<K, T> {
+    /// The key of the value shown, or of the fetch in flight.
     key: Option<K>,
     pending: Option<Pending<T>>,
     value: Option<T>,
@@ -120,7 +131,7 @@ impl<K: PartialEq, T: Send + 'static> Query<K, T> {
         fetch: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) {
         self.poll();
-        if self.key.as_ref() != Some(&key) {
+        if self.key.as_ref() != Some(&key) && self.pending.is_none() {
             self.key = Some(key);
             self.pending = Some(pool.run(repaint, fetch));
         }

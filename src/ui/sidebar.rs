@@ -199,6 +199,7 @@ impl Sidebar {
                 .unwrap_or_else(|| row.path.clone());
             let color = match row.status.as_str() {
                 "ok" => ui.visuals().text_color(),
+                "running" => ui.visuals().weak_text_color(),
                 "partial" | "cancelled" | "interrupted" => ui.visuals().warn_fg_color,
                 _ => ui.visuals().error_fg_color,
             };
