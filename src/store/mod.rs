@@ -5,6 +5,7 @@ mod attrs_json;
 mod error;
 mod failure_queries;
 mod filter;
+mod import_row;
 mod prediction_queries;
 mod prediction_writer;
 mod prepare;

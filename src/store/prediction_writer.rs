@@ -78,12 +78,7 @@ impl<'s> PredictionWriter<'s> {
                  DROP INDEX IF EXISTS predictions_by_trace;",
             )?;
         }
-        let started_at = chrono::Utc::now().to_rfc3339();
-        store.conn().execute(
-            "INSERT INTO imports(path, format, bytes, started_at, status) VALUES (?1, ?2, ?3, ?4, 'running')",
-            params![path, format, bytes as i64, started_at],
-        )?;
-        let import_id = store.conn().last_insert_rowid();
+        let import_id = super::import_row::begin(store.conn(), path, format, bytes)?;
         Ok(Self {
             store,
             import_id,
@@ -160,30 +155,14 @@ impl<'s> PredictionWriter<'s> {
         totals: &ImportTotals,
     ) -> Result<i64, StoreError> {
         self.commit()?;
-        let conn = self.store.conn();
-        super::schema::ensure_secondary_indexes(conn)?;
-        if status == ImportStatus::Rejected && self.inserted_total == 0 {
-            conn.execute("DELETE FROM imports WHERE id = ?1", [self.import_id])?;
-            return Ok(self.import_id);
-        }
-        conn.execute(
-            "UPDATE imports SET finished_at = ?2, status = ?3, format = ?4, spans_read = ?5,
-                spans_new = ?6, skipped_lines = ?7, warnings = ?8, errors = ?9, diagnostics = ?10
-             WHERE id = ?1",
-            params![
-                self.import_id,
-                chrono::Utc::now().to_rfc3339(),
-                status.as_str(),
-                totals.format,
-                totals.spans_read as i64,
-                self.inserted_total as i64,
-                totals.skipped_lines as i64,
-                totals.warnings as i64,
-                totals.errors as i64,
-                totals.diagnostics_json,
-            ],
-        )?;
-        Ok(self.import_id)
+        super::schema::ensure_secondary_indexes(self.store.conn())?;
+        super::import_row::finish(
+            self.store.conn(),
+            self.import_id,
+            status,
+            totals,
+            self.inserted_total,
+        )
     }
 }
 

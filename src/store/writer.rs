@@ -92,12 +92,7 @@ impl<'s> SpanWriter<'s> {
         if empty {
             super::schema::drop_secondary_indexes(store.conn())?;
         }
-        let started_at = chrono::Utc::now().to_rfc3339();
-        store.conn().execute(
-            "INSERT INTO imports(path, format, bytes, started_at, status) VALUES (?1, ?2, ?3, ?4, 'running')",
-            params![path, format, bytes as i64, started_at],
-        )?;
-        let import_id = store.conn().last_insert_rowid();
+        let import_id = super::import_row::begin(store.conn(), path, format, bytes)?;
         Ok(Self {
             store,
             import_id,
@@ -178,31 +173,13 @@ impl<'s> SpanWriter<'s> {
     ) -> Result<i64, StoreError> {
         self.commit()?;
         self.rebuild_indexes()?;
-        let conn = self.store.conn();
-        if status == ImportStatus::Rejected && self.inserted_total == 0 {
-            conn.execute("DELETE FROM imports WHERE id = ?1", [self.import_id])?;
-            return Ok(self.import_id);
-        }
-        conn.execute(
-            "UPDATE imports SET finished_at = ?2, status = ?3, format = ?4, spans_read = ?5,
-                spans_new = ?6, traces = ?7, skipped_lines = ?8, warnings = ?9, errors = ?10,
-                diagnostics = ?11
-             WHERE id = ?1",
-            params![
-                self.import_id,
-                chrono::Utc::now().to_rfc3339(),
-                status.as_str(),
-                totals.format,
-                totals.spans_read as i64,
-                self.inserted_total as i64,
-                totals.traces as i64,
-                totals.skipped_lines as i64,
-                totals.warnings as i64,
-                totals.errors as i64,
-                totals.diagnostics_json,
-            ],
-        )?;
-        Ok(self.import_id)
+        super::import_row::finish(
+            self.store.conn(),
+            self.import_id,
+            status,
+            totals,
+            self.inserted_total,
+        )
     }
 
     fn rebuild_indexes(&mut self) -> Result<(), StoreError> {
