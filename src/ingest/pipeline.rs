@@ -515,18 +515,10 @@ fn not_traces(line: &[u8]) -> Option<String> {
     let serde_json::Value::Object(map) = serde_json::from_slice(line).ok()? else {
         return None;
     };
-    let known = [
-        "resourceSpans",
-        "resource_spans",
-        "batches",
-        "resourceMetrics",
-        "resource_metrics",
-        "resourceLogs",
-        "resource_logs",
-        "data",
-        "traceID",
-    ];
-    if known.iter().any(|k| map.contains_key(*k)) {
+    if super::predictions::TRACE_KEYS
+        .iter()
+        .any(|k| map.contains_key(*k))
+    {
         return None;
     }
     let has = |k: &str| map.contains_key(k);

@@ -33,7 +33,7 @@ const PREDICTION_KEYS: [&str; 2] = ["prediction", "output"];
 const CONFIDENCE_KEYS: [&str; 2] = ["confidence", "score"];
 const FEATURES_KEYS: [&str; 2] = ["features", "inputs"];
 /// Keys that mark a JSON record as OpenTelemetry or Jaeger, never a prediction.
-const TRACE_KEYS: [&str; 9] = [
+pub(super) const TRACE_KEYS: [&str; 9] = [
     "resourceSpans",
     "resource_spans",
     "batches",
