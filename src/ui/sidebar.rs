@@ -150,19 +150,18 @@ impl Sidebar {
             }
         });
         filter.time_range_ns = self.time_pick.range(bounds);
-        let (services, models) = self
-            .summary
-            .value()
-            .map(|s| (s.services.clone(), s.models.clone()))
-            .unwrap_or_default();
+        // Borrowed, not cloned: this runs every frame.
+        let summary = self.summary.value();
+        let services = summary.map_or(&[][..], |s| s.services.as_slice());
+        let models = summary.map_or(&[][..], |s| s.models.as_slice());
         choice_ui(
             ui,
             "Service",
             "filter_service",
-            &services,
+            services,
             &mut filter.service,
         );
-        choice_ui(ui, "Model", "filter_model", &models, &mut filter.model);
+        choice_ui(ui, "Model", "filter_model", models, &mut filter.model);
         ui.checkbox(&mut filter.errors_only, "Errors only");
         ui.label("Search (/)");
         if self.search_text.is_empty() && !filter.search.is_empty() {
