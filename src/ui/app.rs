@@ -6,14 +6,18 @@ use std::path::{Path, PathBuf};
 use crate::ingest::Outcome;
 use crate::store::{SpanFilter, Store};
 
+use super::conversations::ConversationsView;
+use super::drift::DriftView;
 use super::format;
 use super::import_job::ImportJob;
 use super::import_log::ImportLog;
 use super::overview::OverviewView;
 use super::query::QueryPool;
+use super::retries::RetriesView;
 use super::sidebar::Sidebar;
 use super::toasts::{ToastKind, Toasts};
 use super::traces_view::TracesView;
+use super::validation::ValidationView;
 use super::view_ctx::{Nav, Tab, ViewCtx};
 
 const SETTINGS_KEY: &str = "tracedeck.settings";
@@ -65,6 +69,10 @@ pub struct TracedeckApp {
     overview: OverviewView,
     traces: TracesView,
     latency: super::latency::LatencyView,
+    retries: RetriesView,
+    validation: ValidationView,
+    conversations: ConversationsView,
+    drift: DriftView,
     import: Option<ImportJob>,
     queued_imports: Vec<PathBuf>,
     import_log: ImportLog,
@@ -97,6 +105,10 @@ impl TracedeckApp {
             overview: OverviewView::default(),
             traces: TracesView::default(),
             latency: super::latency::LatencyView::default(),
+            retries: RetriesView::default(),
+            validation: ValidationView::default(),
+            conversations: ConversationsView::default(),
+            drift: DriftView::default(),
             import: None,
             queued_imports: Vec::new(),
             import_log: ImportLog::default(),
@@ -136,6 +148,10 @@ impl TracedeckApp {
         self.overview = OverviewView::default();
         self.traces = TracesView::default();
         self.latency = super::latency::LatencyView::default();
+        self.retries = RetriesView::default();
+        self.validation = ValidationView::default();
+        self.conversations = ConversationsView::default();
+        self.drift = DriftView::default();
         self.generation += 1;
     }
 
@@ -287,12 +303,16 @@ impl TracedeckApp {
         if nothing_focused && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Slash)) {
             self.sidebar.focus_search = true;
         }
-        for (n, tab) in Tab::ALL.iter().enumerate() {
-            let key = match n {
-                0 => Key::Num1,
-                1 => Key::Num2,
-                _ => Key::Num3,
-            };
+        const TAB_KEYS: [Key; 7] = [
+            Key::Num1,
+            Key::Num2,
+            Key::Num3,
+            Key::Num4,
+            Key::Num5,
+            Key::Num6,
+            Key::Num7,
+        ];
+        for (tab, key) in Tab::ALL.iter().zip(TAB_KEYS) {
             if ctx
                 .input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
             {
@@ -479,6 +499,26 @@ impl TracedeckApp {
                 Nav::SetFilter(filter) => {
                     self.filter = filter;
                 }
+                Nav::ShowRetries(focus) => {
+                    self.settings.tab = Tab::Retries;
+                    self.retries.focus(focus);
+                }
+                Nav::ShowConversations { findings_only } => {
+                    self.settings.tab = Tab::Conversations;
+                    self.conversations.set_findings_only(findings_only);
+                }
+                Nav::OpenConversation { key, step } => {
+                    self.settings.tab = Tab::Conversations;
+                    self.conversations.open(key, step);
+                }
+                Nav::OpenConversationAtSpan { trace_id, span_id } => {
+                    self.settings.tab = Tab::Conversations;
+                    self.conversations.open_at_span(trace_id, span_id);
+                }
+                Nav::OpenPrediction { id } => {
+                    self.settings.tab = Tab::Drift;
+                    self.drift.open_prediction(id);
+                }
             }
         }
     }
@@ -539,6 +579,10 @@ impl TracedeckApp {
                     Tab::Overview => self.overview.ui(ui, &view_ctx),
                     Tab::Traces => self.traces.ui(ui, &view_ctx),
                     Tab::Latency => self.latency.ui(ui, &view_ctx),
+                    Tab::Retries => self.retries.ui(ui, &view_ctx),
+                    Tab::Validation => self.validation.ui(ui, &view_ctx),
+                    Tab::Conversations => self.conversations.ui(ui, &view_ctx),
+                    Tab::Drift => self.drift.ui(ui, &view_ctx),
                 }
                 if let Some(summary) = self.sidebar.summary()
                     && summary.counts.spans == 0

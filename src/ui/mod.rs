@@ -2,6 +2,8 @@
 //! questions only through [`query`] (never SQL, never on the UI thread).
 
 pub mod app;
+pub mod conversations;
+pub mod drift;
 pub mod format;
 pub mod import_job;
 pub mod import_log;
@@ -9,14 +11,16 @@ pub mod json_tree;
 pub mod latency;
 pub mod overview;
 pub mod query;
+pub mod retries;
 pub mod run;
 pub mod sidebar;
 pub mod span_detail;
 pub mod toasts;
 pub mod traces_table;
 pub mod traces_view;
+pub mod validation;
 pub mod view_ctx;
 pub mod waterfall;
 
 pub use app::{StartOptions, TracedeckApp};
-pub use view_ctx::{Nav, Tab, ViewCtx};
+pub use view_ctx::{ChainFocus, Nav, Tab, ViewCtx};

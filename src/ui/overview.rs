@@ -1,9 +1,10 @@
 //! The Overview tab: one card per thing worth knowing about the store (how much is there, the
 //! error rate, tail latency, the slowest operations); a card with a target opens its view with
-//! the right filter. To add a card, add a function to [`CARD_BUILDERS`].
+//! the right filter. To add a card, add a function to [`CARD_BUILDERS`]; a view whose cards need
+//! their own queries adds its `overview_cards` to [`CARD_SOURCES`] instead.
 
 use crate::analysis::latency::{self, GroupSummary};
-use crate::store::{LatencyGroup, SpanFilter, StoreCounts};
+use crate::store::{LatencyGroup, SpanFilter, Store, StoreCounts, StoreError};
 
 use super::format;
 use super::query::Query;
@@ -15,6 +16,8 @@ pub struct OverviewData {
     pub counts: StoreCounts,
     pub all_spans: Option<GroupSummary>,
     pub slowest: Vec<GroupSummary>,
+    /// The cards of [`CARD_SOURCES`], in order.
+    pub view_cards: Vec<Card>,
 }
 
 const CARD_WIDTH: f32 = 230.0;
@@ -29,6 +32,7 @@ pub enum Tone {
 }
 
 /// One card: a title, a big value, a line of detail, and where clicking it goes.
+#[derive(Clone, Debug)]
 pub struct Card {
     pub title: &'static str,
     pub value: String,
@@ -47,6 +51,16 @@ const CARD_BUILDERS: &[CardBuilder] = &[
     error_rate_card,
     p95_card,
     slowest_card,
+];
+
+type CardSource = fn(&Store, &SpanFilter) -> Result<Vec<Card>, StoreError>;
+
+/// Cards other views compute from their own queries, shown after [`CARD_BUILDERS`]' cards.
+const CARD_SOURCES: &[CardSource] = &[
+    super::retries::overview_cards,
+    super::validation::overview_cards,
+    super::conversations::overview_cards,
+    super::drift::overview_cards,
 ];
 
 fn spans_card(d: &OverviewData, _: &SpanFilter) -> Option<Card> {
@@ -158,10 +172,15 @@ impl OverviewView {
             (filter.clone(), ctx.generation),
             move |store| {
                 let durations = store.span_durations(&filter, LatencyGroup::Operation)?;
+                let mut view_cards = Vec::new();
+                for source in CARD_SOURCES {
+                    view_cards.extend(source(store, &filter)?);
+                }
                 Ok(OverviewData {
                     counts: store.counts()?,
                     all_spans: latency::summarize_all(&durations),
                     slowest: latency::slowest_operations(&durations, 5),
+                    view_cards,
                 })
             },
         );
@@ -175,6 +194,7 @@ impl OverviewView {
         let cards: Vec<Card> = CARD_BUILDERS
             .iter()
             .filter_map(|build| build(data, ctx.filter))
+            .chain(data.view_cards.iter().cloned())
             .collect();
         // As many cards per row as fit (measured outside the scroll area, whose width follows
         // its content); each card is CARD_WIDTH plus its frame.

@@ -16,18 +16,44 @@ pub enum Tab {
     Overview,
     Traces,
     Latency,
+    Retries,
+    Validation,
+    Conversations,
+    Drift,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Overview, Tab::Traces, Tab::Latency];
+    /// In display order; Ctrl+1.. selects them in this order.
+    pub const ALL: [Tab; 7] = [
+        Tab::Overview,
+        Tab::Traces,
+        Tab::Latency,
+        Tab::Retries,
+        Tab::Validation,
+        Tab::Conversations,
+        Tab::Drift,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             Tab::Overview => "Overview",
             Tab::Traces => "Traces",
             Tab::Latency => "Latency",
+            Tab::Retries => "Retries",
+            Tab::Validation => "Validation",
+            Tab::Conversations => "Conversations",
+            Tab::Drift => "Drift",
         }
     }
+}
+
+/// Which retry chains the Retries tab lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChainFocus {
+    #[default]
+    All,
+    Pointless,
+    Storms,
 }
 
 /// Something a view asks the app to do.
@@ -42,6 +68,16 @@ pub enum Nav {
     Tab(Tab),
     /// Replace the global filter (e.g. an overview card opening its view filtered).
     SetFilter(SpanFilter),
+    /// Open the Retries tab listing these chains.
+    ShowRetries(ChainFocus),
+    /// Open the Conversations tab, optionally listing only conversations with findings.
+    ShowConversations { findings_only: bool },
+    /// Open one conversation in the replay, at a step (0-based) or at its first finding.
+    OpenConversation { key: String, step: Option<usize> },
+    /// Open the conversation a span belongs to, at that span's step.
+    OpenConversationAtSpan { trace_id: TraceId, span_id: SpanId },
+    /// Open one prediction (by its store row id) in the Drift tab's prediction detail.
+    OpenPrediction { id: i64 },
 }
 
 pub struct ViewCtx<'a> {
