@@ -39,6 +39,15 @@ pub fn clock_ns(ns: i64) -> String {
     }
 }
 
+/// The UTC date of a Unix-nanosecond timestamp (`2026-11-22`).
+pub fn date_ns(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => t.format("%Y-%m-%d").to_string(),
+        None => format!("{ns}"),
+    }
+}
+
 /// Bytes as `12.3 MB`.
 pub fn bytes(n: u64) -> String {
     let n = n as f64;

@@ -12,7 +12,7 @@ use egui_plot::{
     PlotPoints, Points, Polygon, VLine,
 };
 
-use crate::analysis::latency::{self as stats, DEFAULT_GRID, LatencyReport};
+use crate::analysis::latency::{self as stats, BucketStats, DEFAULT_GRID, LatencyReport};
 use crate::store::{Durations, LatencyGroup, SpanFilter, TraceRow};
 
 use super::query::Query;
@@ -154,7 +154,9 @@ struct PercentileLine {
     name: &'static str,
     color: Color32,
     style: LineStyle,
-    points: Vec<PlotPoint>,
+    /// Runs of adjacent non-empty buckets: the line breaks where buckets are empty, so data
+    /// hours or years apart is not joined by a line through time with no spans.
+    segments: Vec<Vec<PlotPoint>>,
 }
 
 /// Plot-ready vectors, rebuilt only when `CacheKey` changes.
@@ -501,13 +503,22 @@ impl LatencyView {
         let mut plot = Plot::new("latency_scatter")
             .legend(Legend::default().follow_insertion_order(true))
             .allow_drag(!selecting)
-            .x_axis_label("time of day")
+            .x_axis_label("time (UTC)")
             .y_axis_label(if scale.log {
                 "duration (log)"
             } else {
                 "duration"
             })
-            .x_axis_formatter(move |mark: GridMark, _range| clock_label(origin_ns, mark.value))
+            .x_axis_formatter(
+                move |mark: GridMark, range: &std::ops::RangeInclusive<f64>| {
+                    axis_time_label(
+                        origin_ns,
+                        mark.value,
+                        mark.step_size,
+                        range.end() - range.start(),
+                    )
+                },
+            )
             .y_axis_formatter(move |mark: GridMark, _range| scale.label(mark.value))
             .x_grid_spacer(time_grid_spacer)
             .label_formatter(move |pos: &HoverPosition<'_>| {
@@ -524,9 +535,10 @@ impl LatencyView {
                 } else {
                     format!("{name}\n")
                 };
+                let ns = origin_ns.saturating_add((p.x * 1e9).round() as i64);
                 Some(format!(
                     "{head}{}\n{}",
-                    clock_label(origin_ns, p.x),
+                    format::time_ns(ns),
                     scale.label(p.y)
                 ))
             });
@@ -548,12 +560,14 @@ impl LatencyView {
                 );
             }
             for l in &cache.lines {
-                pui.line(
-                    Line::new(l.name, PlotPoints::Borrowed(&l.points))
-                        .color(l.color)
-                        .style(l.style)
-                        .width(2.0),
-                );
+                for segment in &l.segments {
+                    pui.line(
+                        Line::new(l.name, PlotPoints::Borrowed(segment))
+                            .color(l.color)
+                            .style(l.style)
+                            .width(2.0),
+                    );
+                }
             }
             if let Some(b) = selection {
                 let x0 = (b.from_ns - origin_ns) as f64 / 1e9;
@@ -909,18 +923,21 @@ fn build_cache(
             name,
             color,
             style,
-            points: buckets
-                .iter()
-                .map(|b| {
-                    let v = match k {
-                        0 => b.stats.p50_ns,
-                        1 => b.stats.p95_ns,
-                        _ => b.stats.p99_ns,
-                    };
-                    PlotPoint::new(
-                        (b.start_ns + width_ns / 2 - origin_ns) as f64 / 1e9,
-                        scale.y(v),
-                    )
+            segments: adjacent_runs(buckets)
+                .map(|run| {
+                    run.iter()
+                        .map(|b| {
+                            let v = match k {
+                                0 => b.stats.p50_ns,
+                                1 => b.stats.p95_ns,
+                                _ => b.stats.p99_ns,
+                            };
+                            PlotPoint::new(
+                                (b.start_ns + width_ns / 2 - origin_ns) as f64 / 1e9,
+                                scale.y(v),
+                            )
+                        })
+                        .collect()
                 })
                 .collect(),
         })
@@ -979,6 +996,11 @@ fn build_cache(
     }
 }
 
+/// Splits non-empty buckets (in bucket order) into runs of consecutive bucket numbers.
+fn adjacent_runs(buckets: &[BucketStats]) -> impl Iterator<Item = &[BucketStats]> {
+    buckets.chunk_by(|a, b| b.bucket == a.bucket + 1)
+}
+
 fn ns_label(ns: f64) -> String {
     format::duration_ns(ns.round().clamp(i64::MIN as f64, i64::MAX as f64) as i64)
 }
@@ -987,13 +1009,21 @@ fn ms_label(ms: f64) -> String {
     ns_label(ms * 1e6)
 }
 
-/// Time of day of plot x (seconds after `origin_ns`), without `.000` on whole seconds.
-fn clock_label(origin_ns: i64, x_s: f64) -> String {
+/// An axis label for plot x (seconds after `origin_ns`) that suits the visible span: the time
+/// of day within a day (without `.000` on whole seconds), date and time across days, the date
+/// alone for whole-day marks.
+fn axis_time_label(origin_ns: i64, x_s: f64, step_s: f64, visible_s: f64) -> String {
     let ns = origin_ns.saturating_add((x_s * 1e9).round() as i64);
-    let text = format::clock_ns(ns);
-    match text.strip_suffix(".000") {
-        Some(t) => t.to_owned(),
-        None => text,
+    const DAY_S: f64 = 86_400.0;
+    if step_s >= DAY_S {
+        return format::date_ns(ns);
+    }
+    let clock = format::clock_ns(ns);
+    let clock = clock.strip_suffix(".000").unwrap_or(&clock);
+    if visible_s > DAY_S {
+        format!("{} {clock}", format::date_ns(ns))
+    } else {
+        clock.to_owned()
     }
 }
 
@@ -1070,4 +1100,41 @@ fn log_ms_grid_spacer(input: GridInput) -> Vec<GridMark> {
         }
     }
     marks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(n: usize) -> BucketStats {
+        BucketStats {
+            bucket: n,
+            start_ns: n as i64 * 1_000,
+            stats: Default::default(),
+        }
+    }
+
+    #[test]
+    fn percentile_lines_break_at_empty_buckets() {
+        let buckets: Vec<BucketStats> = [0, 1, 2, 7, 8, 20].into_iter().map(bucket).collect();
+        let runs: Vec<Vec<usize>> = adjacent_runs(&buckets)
+            .map(|r| r.iter().map(|b| b.bucket).collect())
+            .collect();
+        assert_eq!(runs, vec![vec![0, 1, 2], vec![7, 8], vec![20]]);
+    }
+
+    #[test]
+    fn axis_labels_show_dates_when_the_view_spans_days() {
+        // 2026-11-22 10:30:00 UTC.
+        let origin_ns = 1_795_343_400_000_000_000;
+        assert_eq!(axis_time_label(origin_ns, 0.0, 60.0, 3_600.0), "10:30:00");
+        assert_eq!(
+            axis_time_label(origin_ns, 0.0, 3_600.0, 5.0 * 86_400.0),
+            "2026-11-22 10:30:00"
+        );
+        assert_eq!(
+            axis_time_label(origin_ns, 0.0, 86_400.0, 700.0 * 86_400.0),
+            "2026-11-22"
+        );
+    }
 }
