@@ -5,60 +5,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use common::app::{app_on_samples, shows, shows_containing, step_until};
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use tracedeck::store::{SpanFilter, TraceSort};
-use tracedeck::ui::{StartOptions, Tab, TracedeckApp};
-
-/// A store with the samples imported, and the app open on it.
-fn app_on_samples() -> (tempfile::TempDir, PathBuf, Harness<'static, TracedeckApp>) {
-    let (dir, mut store) = common::temp_store();
-    common::import(&mut store, &[common::sample_dir()]);
-    let db = store.path().to_owned();
-    drop(store);
-    let app = TracedeckApp::new(
-        &egui::Context::default(),
-        None,
-        StartOptions {
-            db: db.clone(),
-            import_paths: Vec::new(),
-            renderer: "test".to_owned(),
-        },
-    );
-    let harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(|ui, app: &mut TracedeckApp| app.frame_ui(ui), app);
-    (dir, db, harness)
-}
-
-/// Steps frames (answers come from other threads) until `done`, failing after a while.
-fn step_until(
-    harness: &mut Harness<'_, TracedeckApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, TracedeckApp>) -> bool,
-) {
-    let started = Instant::now();
-    while !done(harness) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.step();
-}
-
-fn shows(harness: &Harness<'_, TracedeckApp>, label: &str) -> bool {
-    harness.query_all_by_label(label).next().is_some()
-}
-
-fn shows_containing(harness: &Harness<'_, TracedeckApp>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
-}
+use tracedeck::ui::Tab;
 
 #[test]
 fn overview_cards_then_trace_list_then_waterfall() {

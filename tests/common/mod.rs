@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod app;
+
 use std::path::{Path, PathBuf};
 
 use tracedeck::ingest::{self, FileReport, ImportControl};

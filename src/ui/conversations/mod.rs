@@ -29,6 +29,13 @@ impl ConversationsView {
         self.open_span = Some((trace_id, span_id));
     }
 
+    /// The conversation open in the replay and its current step (0-based), for a snapshot's
+    /// "start here" pointer.
+    pub fn current_step(&self) -> Option<(String, usize)> {
+        let (key, step) = self.open.as_ref()?;
+        Some((key.clone(), step.unwrap_or(0)))
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, _ctx: &ViewCtx) {
         ui.label(format!(
             "Conversations {} {:?} {:?}",
