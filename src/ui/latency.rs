@@ -1012,7 +1012,7 @@ fn ms_label(ms: f64) -> String {
 /// An axis label for plot x (seconds after `origin_ns`) that suits the visible span: the time
 /// of day within a day (without `.000` on whole seconds), date and time across days, the date
 /// alone for whole-day marks.
-fn axis_time_label(origin_ns: i64, x_s: f64, step_s: f64, visible_s: f64) -> String {
+pub(crate) fn axis_time_label(origin_ns: i64, x_s: f64, step_s: f64, visible_s: f64) -> String {
     let ns = origin_ns.saturating_add((x_s * 1e9).round() as i64);
     const DAY_S: f64 = 86_400.0;
     if step_s >= DAY_S {
@@ -1035,7 +1035,7 @@ const TIME_STEPS_S: &[f64] = &[
 ];
 
 /// Grid marks on round clock steps (x in seconds).
-fn time_grid_spacer(input: GridInput) -> Vec<GridMark> {
+pub(crate) fn time_grid_spacer(input: GridInput) -> Vec<GridMark> {
     let base = input.base_step_size.abs().max(1e-9);
     let pick = |at_least: f64| {
         TIME_STEPS_S

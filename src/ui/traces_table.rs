@@ -295,7 +295,7 @@ impl TracesTable {
 }
 
 /// A small triangle after a sorted column's title: pointing down when largest comes first.
-fn sort_marker_ui(ui: &egui::Ui, title_rect: egui::Rect, descending: bool) {
+pub(crate) fn sort_marker_ui(ui: &egui::Ui, title_rect: egui::Rect, descending: bool) {
     let size = 4.0;
     let center = egui::pos2(title_rect.right() + size + 4.0, title_rect.center().y);
     let (tip_dy, base_dy) = if descending {
