@@ -9,16 +9,23 @@
 //! rate (failed / validated) stays the rate of structured-output requests that the 5% line on
 //! the chart is about.
 //!
+//! Rates are also split into series ([`SeriesBy`]: model, model version, prompt, service
+//! version) per time bucket for the Validation chart, and a failure is linked to the **re-asks**
+//! it caused ([`reasks`]): the following attempts of the same logical call (same trace, parent
+//! span, operation and model, each starting after the previous one ended and within
+//! [`super::retries::MAX_WAIT_NS`]), for as long as those attempts fail too.
+//!
 //! Output text in a Markdown code fence (```` ```json ... ``` ````) counts as JSON when its
 //! inside parses. A `gen_ai.output.messages` attribute that is itself cut mid-value is a
 //! telemetry cut, not a model failure: such an output is not checked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::latency::Buckets;
+use super::retries::{Attempt, ChainAttempt, MAX_WAIT_NS, OVERLAP_TOLERANCE_NS};
 use crate::model::{SpanId, TraceId};
 use crate::store::CheckedSpanRow;
 
@@ -57,7 +64,15 @@ pub struct SpanValidation {
     pub span_id: SpanId,
     pub name: String,
     pub model: Option<String>,
+    pub parent_span_id: Option<SpanId>,
     pub start_ns: i64,
+    pub end_ns: i64,
+    /// The response model (a dated model version), or a `*model.version` attribute.
+    pub model_version: Option<String>,
+    /// The prompt's name, id or version attributes, joined.
+    pub prompt: Option<String>,
+    /// The resource's `service.version`.
+    pub service_version: Option<String>,
     /// The span counts as validated (see the module documentation).
     pub validated: bool,
     pub failures: Vec<Failure>,
@@ -374,20 +389,208 @@ pub fn check_span(row: &CheckedSpanRow) -> SpanValidation {
         span_id: row.span_id,
         name: row.name.clone(),
         model: row.model.clone(),
+        parent_span_id: row.parent_span_id,
         start_ns: row.start_ns,
+        end_ns: row.end_ns,
+        model_version: model_version(row, &attrs),
+        prompt: prompt_of(&attrs),
+        service_version: row.service_version.clone().filter(|v| !v.is_empty()),
         validated,
         failures,
     }
 }
 
+/// The model version a span names: its response model (providers answer with a dated version,
+/// `gpt-4o-2024-08-06`), else a `*model.version` / `*model_version` attribute.
+fn model_version(row: &CheckedSpanRow, attrs: &Map<String, Value>) -> Option<String> {
+    if let Some(m) = row.response_model.as_ref().filter(|m| !m.is_empty()) {
+        return Some(m.clone());
+    }
+    attrs
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            k.ends_with("model.version") || k.ends_with("model_version")
+        })
+        .find_map(|(_, v)| scalar_text(v))
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The prompt a span used: the values of its prompt name, id and version attributes
+/// (`gen_ai.prompt.name`, `prompt.version`, `llm.prompt_template.version`, ...) in key order.
+fn prompt_of(attrs: &Map<String, Value>) -> Option<String> {
+    let mut keys: Vec<&String> = attrs
+        .keys()
+        .filter(|k| {
+            let k = k.to_ascii_lowercase();
+            k.contains("prompt")
+                && [".name", ".id", ".version", "_name", "_id", "_version"]
+                    .iter()
+                    .any(|end| k.ends_with(end))
+        })
+        .collect();
+    keys.sort();
+    let parts: Vec<String> = keys
+        .into_iter()
+        .filter_map(|k| attrs.get(k).and_then(scalar_text))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// What the rate chart draws one line per.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SeriesBy {
+    #[default]
+    Model,
+    ModelVersion,
+    Prompt,
+    ServiceVersion,
+}
+
+impl SeriesBy {
+    pub const ALL: [SeriesBy; 4] = [
+        Self::Model,
+        Self::ModelVersion,
+        Self::Prompt,
+        Self::ServiceVersion,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Model => "model",
+            Self::ModelVersion => "model version",
+            Self::Prompt => "prompt",
+            Self::ServiceVersion => "service.version",
+        }
+    }
+
+    /// The series a checked span belongs to.
+    pub fn key_of(self, v: &SpanValidation) -> String {
+        let (value, none) = match self {
+            Self::Model => (v.model.as_deref(), "(no model)"),
+            Self::ModelVersion => (v.model_version.as_deref(), "(no model version)"),
+            Self::Prompt => (v.prompt.as_deref(), "(no prompt)"),
+            Self::ServiceVersion => (v.service_version.as_deref(), "(no service.version)"),
+        };
+        value.unwrap_or(none).to_owned()
+    }
+}
+
+/// One series' rate overall and per time bucket (buckets with nothing validated left out).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SeriesRates {
+    pub name: String,
+    pub overall: Rate,
+    pub points: Vec<BucketRate>,
+}
+
+/// The rates of each series of `by` among validated spans, per bucket of `buckets`; sorted by
+/// name.
+pub fn rates_by_series(
+    checked: &[SpanValidation],
+    by: SeriesBy,
+    buckets: &Buckets,
+) -> Vec<SeriesRates> {
+    let mut series: BTreeMap<String, (Rate, BTreeMap<usize, Rate>)> = BTreeMap::new();
+    for v in checked.iter().filter(|v| v.validated) {
+        let (overall, per_bucket) = series.entry(by.key_of(v)).or_default();
+        overall.add(v.failed());
+        if let Some(i) = buckets.index(v.start_ns) {
+            per_bucket.entry(i).or_default().add(v.failed());
+        }
+    }
+    series
+        .into_iter()
+        .map(|(name, (overall, per_bucket))| SeriesRates {
+            name,
+            overall,
+            points: per_bucket
+                .into_iter()
+                .map(|(i, rate)| BucketRate {
+                    start_ns: buckets.start_ns(i),
+                    rate,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The re-asks a failure caused: among `siblings` (spans of the same trace, parent and name),
+/// the attempts with the failure's model that follow it one after another (each starting after
+/// the previous ended, within [`MAX_WAIT_NS`]) while the previous one failed; an attempt failed
+/// when its span is in `failed_spans` (a validation failure) or its error class is an error.
+pub fn reasks(
+    failure: &SpanValidation,
+    siblings: &[Attempt],
+    failed_spans: &HashSet<SpanId>,
+) -> Vec<ChainAttempt> {
+    let mut following: Vec<&Attempt> = siblings
+        .iter()
+        .filter(|a| {
+            a.trace_id == failure.trace_id
+                && a.span_id != failure.span_id
+                && a.model == failure.model
+                && a.start_ns >= failure.end_ns - OVERLAP_TOLERANCE_NS
+        })
+        .collect();
+    following.sort_by_key(|a| (a.start_ns, a.end_ns, a.span_id));
+    let mut out = Vec::new();
+    let mut prev_end_ns = failure.end_ns;
+    for a in following {
+        let wait_ns = a.start_ns - prev_end_ns;
+        if wait_ns < -OVERLAP_TOLERANCE_NS {
+            continue;
+        }
+        if wait_ns > MAX_WAIT_NS {
+            break;
+        }
+        let failed = a.class.is_error() || failed_spans.contains(&a.span_id);
+        out.push(ChainAttempt {
+            trace_id: a.trace_id,
+            span_id: a.span_id,
+            start_ns: a.start_ns,
+            end_ns: a.end_ns,
+            class: a.class,
+            http_status: a.http_status,
+            message: a.message.clone(),
+            tokens: a.tokens,
+            wait_ms: Some(wait_ns.max(0) as f64 / 1e6),
+        });
+        if !failed {
+            break;
+        }
+        prev_end_ns = a.end_ns;
+    }
+    out
+}
+
+/// The checks of every candidate span that counts as validated, in the rows' order.
+pub fn check_all(rows: &[CheckedSpanRow]) -> Vec<SpanValidation> {
+    rows.iter()
+        .map(check_span)
+        .filter(|v| v.validated)
+        .collect()
+}
+
 /// Checks every candidate span and sums the rates per model and per time bucket
 /// (`bucket_width_ns: None` picks the width automatically).
 pub fn summarize(rows: &[CheckedSpanRow], bucket_width_ns: Option<i64>) -> ValidationSummary {
-    let checked: Vec<SpanValidation> = rows
-        .iter()
-        .map(check_span)
-        .filter(|v| v.validated)
-        .collect();
+    summarize_checked(&check_all(rows), bucket_width_ns)
+}
+
+/// [`summarize`] over spans already checked (validated ones; others are skipped).
+pub fn summarize_checked(
+    checked: &[SpanValidation],
+    bucket_width_ns: Option<i64>,
+) -> ValidationSummary {
+    let checked: Vec<&SpanValidation> = checked.iter().filter(|v| v.validated).collect();
     let mut out = ValidationSummary::default();
     let mut by_model: BTreeMap<String, Rate> = BTreeMap::new();
     for v in &checked {
@@ -419,7 +622,11 @@ pub fn summarize(rows: &[CheckedSpanRow], bucket_width_ns: Option<i64>) -> Valid
             .collect();
         out.buckets = Some(buckets);
     }
-    out.failures = checked.into_iter().filter(SpanValidation::failed).collect();
+    out.failures = checked
+        .into_iter()
+        .filter(|v| v.failed())
+        .cloned()
+        .collect();
     out
 }
 
@@ -439,6 +646,7 @@ mod tests {
                 .into_iter()
                 .map(|(n, v)| (n.to_owned(), v.to_string()))
                 .collect(),
+            ..CheckedSpanRow::default()
         }
     }
 

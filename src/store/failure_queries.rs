@@ -40,9 +40,15 @@ pub struct AttemptRow {
 pub struct CheckedSpanRow {
     pub trace_id: TraceId,
     pub span_id: SpanId,
+    pub parent_span_id: Option<SpanId>,
     pub name: String,
     pub model: Option<String>,
+    /// `spans.response_model` (the model version a provider answered with).
+    pub response_model: Option<String>,
+    /// The resource's `service.version`.
+    pub service_version: Option<String>,
     pub start_ns: i64,
+    pub end_ns: i64,
     /// JSON object text.
     pub attributes: String,
     /// `(name, attributes JSON object text)` in order.
@@ -122,6 +128,16 @@ impl Store {
         Ok(rows)
     }
 
+    /// How many spans the filter keeps (the base of the error classes' shares).
+    pub fn filtered_span_count(&self, filter: &SpanFilter) -> Result<u64, StoreError> {
+        let (cond, params) = filter.span_condition("s");
+        let sql = format!("SELECT COUNT(*) FROM spans s WHERE {cond}");
+        let n: i64 = self
+            .conn()
+            .query_row(&sql, params_from_iter(params), |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Spans that may be attempts of a retried call: every span that shares trace, parent and
     /// name with a failed span, and every span linking to a failed span (a retry in a later
     /// trace). Ordered by start; each with its links.
@@ -196,7 +212,9 @@ impl Store {
         let (cond, params) = filter.span_condition("s");
         let sql = format!(
             "SELECT s.id, s.trace_id, s.span_id, s.name, COALESCE(s.request_model, s.response_model),
-                    s.start_ns, s.attributes
+                    s.start_ns, s.attributes, s.parent_span_id, s.end_ns, s.response_model,
+                    (SELECT CAST(json_extract(r.attributes, '$.\"service.version\"') AS TEXT)
+                     FROM resources r WHERE r.id = s.resource_id AND json_valid(r.attributes))
              FROM spans s
              WHERE {cond} AND (
                 instr(s.attributes, '\"gen_ai.output.type\"') > 0
@@ -214,14 +232,19 @@ impl Store {
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt
             .query_map(params_from_iter(params), |r| {
+                let parent: Option<Vec<u8>> = r.get(7)?;
                 Ok((
                     r.get::<_, i64>(0)?,
                     CheckedSpanRow {
                         trace_id: blob16(r.get(1)?),
                         span_id: blob8(r.get(2)?),
+                        parent_span_id: parent.map(blob8),
                         name: r.get(3)?,
                         model: r.get(4)?,
+                        response_model: r.get(9)?,
+                        service_version: r.get(10)?,
                         start_ns: r.get(5)?,
+                        end_ns: r.get(8)?,
                         attributes: r.get(6)?,
                         events: Vec::new(),
                     },
@@ -237,6 +260,32 @@ impl Store {
                 .query_map([pk], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<Vec<_>, _>>()?;
             out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// The spans of the same logical call as each `(trace, parent span, name)` key: same
+    /// trace, same parent (or both roots) and same name, ordered by start; one list per key, in
+    /// the keys' order. Reads the `spans_by_trace` index, never scans.
+    pub fn call_siblings(
+        &self,
+        keys: &[(TraceId, Option<SpanId>, String)],
+    ) -> Result<Vec<Vec<AttemptRow>>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM spans s
+             WHERE s.trace_id = ?1 AND s.parent_span_id IS ?2 AND s.name = ?3
+             ORDER BY s.start_ns, s.id"
+        ))?;
+        let mut out = Vec::with_capacity(keys.len());
+        for (trace_id, parent, name) in keys {
+            let parent = parent.map(|p| p.to_vec());
+            let rows = stmt
+                .query_map(params![trace_id.to_vec(), parent, name], |r| {
+                    attempt_row(r).map(|(_, row)| row)
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(rows);
         }
         Ok(out)
     }

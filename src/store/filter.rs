@@ -1,7 +1,9 @@
-//! The global filters every view honours (time range, service, model, errors only, free text),
-//! and how they become a SQL condition over `spans`.
+//! The global filters every view honours (time range, service, model, errors only, error
+//! class, free text), and how they become a SQL condition over `spans`.
 
 use rusqlite::types::Value as SqlValue;
+
+use crate::model::error_class::ErrorClass;
 
 /// What the user narrowed the data to. Empty fields mean "everything".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -11,6 +13,10 @@ pub struct SpanFilter {
     pub service: Option<String>,
     pub model: Option<String>,
     pub errors_only: bool,
+    /// Only spans of this stored error class (`spans.error_class`). Not remembered between
+    /// runs (an overview card sets it; a new session starts unfiltered).
+    #[serde(skip)]
+    pub error_class: Option<ErrorClass>,
     /// Matched against span names and attribute values (case-insensitive substring).
     pub search: String,
 }
@@ -43,6 +49,10 @@ impl SpanFilter {
         if self.errors_only {
             parts.push(format!("{alias}.status_code = 2"));
         }
+        if let Some(class) = self.error_class {
+            parts.push(format!("{alias}.error_class = ?"));
+            params.push(SqlValue::Text(class.as_str().to_owned()));
+        }
         let search = self.search.trim();
         if !search.is_empty() {
             let pattern = format!("%{}%", escape_like(search));
@@ -64,6 +74,7 @@ impl SpanFilter {
         self.service.is_some()
             || self.model.is_some()
             || self.errors_only
+            || self.error_class.is_some()
             || !self.search.trim().is_empty()
     }
 }
@@ -77,4 +88,25 @@ fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_class_becomes_a_condition_and_is_not_persisted() {
+        let filter = SpanFilter {
+            error_class: Some(ErrorClass::Structural),
+            ..SpanFilter::default()
+        };
+        let (cond, params) = filter.span_condition("s");
+        assert_eq!(cond, "s.error_class = ?");
+        assert_eq!(params, vec![SqlValue::Text("structural".to_owned())]);
+        assert!(filter.narrows_spans());
+        let json = serde_json::to_string(&filter).expect("serialises");
+        assert!(!json.contains("structural"), "{json}");
+        let back: SpanFilter = serde_json::from_str(&json).expect("deserialises");
+        assert_eq!(back.error_class, None);
+    }
 }

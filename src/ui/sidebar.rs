@@ -1,6 +1,8 @@
 //! The left panel: which store is open and what it holds, the list of imports, and the global
-//! filters every view honours (time range, service, model, errors only, free-text search).
+//! filters every view honours (time range, service, model, errors only, error class, free-text
+//! search).
 
+use crate::model::error_class::ErrorClass;
 use crate::store::{ImportRow, SpanFilter, StoreCounts};
 
 use super::format;
@@ -163,6 +165,7 @@ impl Sidebar {
         );
         choice_ui(ui, "Model", "filter_model", models, &mut filter.model);
         ui.checkbox(&mut filter.errors_only, "Errors only");
+        error_class_ui(ui, &mut filter.error_class);
         ui.label("Search (/)");
         if self.search_text.is_empty() && !filter.search.is_empty() {
             self.search_text = filter.search.clone();
@@ -235,6 +238,24 @@ fn choice_ui(
                 ui.selectable_value(value, None, "all");
                 for c in choices {
                     ui.selectable_value(value, Some(c.clone()), c);
+                }
+            });
+        combo.response.labelled_by(label.id);
+    });
+}
+
+/// The error-class filter: all spans, or one class (the classes of `model::error_class`).
+fn error_class_ui(ui: &mut egui::Ui, value: &mut Option<ErrorClass>) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Error class");
+        let shown = value.map_or("all", ErrorClass::as_str);
+        let combo = egui::ComboBox::from_id_salt("filter_error_class")
+            .selected_text(shown)
+            .width(ui.available_width() - 8.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(value, None, "all");
+                for class in ErrorClass::ERRORS.into_iter().chain([ErrorClass::Ok]) {
+                    ui.selectable_value(value, Some(class), class.as_str());
                 }
             });
         combo.response.labelled_by(label.id);
