@@ -522,6 +522,41 @@ pub fn rates_by_series(
         .collect()
 }
 
+/// Buckets for the rate chart over the starts of `checked`: the automatic width, widened so
+/// that a bucket holds about 20 validated spans on average (a rate over 2 spans says little),
+/// between 6 and 60 buckets. `None` when nothing was validated.
+pub fn chart_buckets(checked: &[SpanValidation]) -> Option<Buckets> {
+    let starts: Vec<i64> = checked
+        .iter()
+        .filter(|v| v.validated)
+        .map(|v| v.start_ns)
+        .collect();
+    let (lo, hi) = super::latency::time_bounds_ns(&starts)?;
+    let auto = Buckets::auto(lo, hi);
+    let target = (starts.len() / 20).clamp(6, 60);
+    let factor = auto.count.div_ceil(target).max(1) as i64;
+    Some(Buckets::with_width(
+        lo,
+        hi,
+        auto.width_ns.saturating_mul(factor),
+    ))
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`, as a parse error
+/// is shown; an offset past the end or inside a character counts from the nearest boundary
+/// before it.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut at = offset.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = text.get(..at).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
+    (line, column)
+}
+
 /// The re-asks a failure caused: among `siblings` (spans of the same trace, parent and name),
 /// the attempts with the failure's model that follow it one after another (each starting after
 /// the previous ended, within [`MAX_WAIT_NS`]) while the previous one failed; an attempt failed
