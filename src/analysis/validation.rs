@@ -668,6 +668,7 @@ pub fn summarize_checked(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::error_class::ErrorClass;
 
     fn span(attrs: Value, events: Vec<(&str, Value)>) -> CheckedSpanRow {
         CheckedSpanRow {
@@ -819,5 +820,124 @@ mod tests {
         assert_eq!(s.by_bucket.len(), 2);
         assert_eq!(s.by_bucket[0].rate.failed, 2);
         assert_eq!(s.failures.len(), 4);
+    }
+
+    #[test]
+    fn series_by_model_version_prompt_and_service_version() {
+        let mut rows = Vec::new();
+        for k in 0..8i64 {
+            let text = if k < 3 { "{oops" } else { "{}" };
+            let mut r = span(
+                serde_json::json!({
+                    "gen_ai.output.type": "json",
+                    "gen_ai.output.messages": output(text),
+                    "gen_ai.prompt.name": "triage",
+                    "gen_ai.prompt.version": if k < 4 { "3" } else { "4" },
+                }),
+                vec![],
+            );
+            r.start_ns = k * 60_000_000_000;
+            r.response_model = Some(
+                if k % 2 == 0 {
+                    "gpt-4o-2024-08-06"
+                } else {
+                    "gpt-4o-2024-11-20"
+                }
+                .into(),
+            );
+            r.service_version = (k >= 4).then(|| "1.4.0".to_owned());
+            rows.push(r);
+        }
+        let checked = check_all(&rows);
+        assert_eq!(checked.len(), 8);
+        let buckets = Buckets::with_width(0, 7 * 60_000_000_000, 240_000_000_000);
+        let by_prompt = rates_by_series(&checked, SeriesBy::Prompt, &buckets);
+        let names: Vec<&str> = by_prompt.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["triage 3", "triage 4"]);
+        assert_eq!(by_prompt[0].overall.failed, 3);
+        assert_eq!(by_prompt[0].overall.validated, 4);
+        assert_eq!(by_prompt[1].overall.failed, 0);
+        // Each prompt version lives in one 4-minute bucket.
+        assert_eq!(by_prompt[0].points.len(), 1);
+        let by_service = rates_by_series(&checked, SeriesBy::ServiceVersion, &buckets);
+        let names: Vec<&str> = by_service.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["(no service.version)", "1.4.0"]);
+        let by_version = rates_by_series(&checked, SeriesBy::ModelVersion, &buckets);
+        assert_eq!(by_version.len(), 2);
+        assert_eq!(by_version[0].name, "gpt-4o-2024-08-06");
+        assert_eq!(by_version[0].overall.failed, 2);
+        let by_model = rates_by_series(&checked, SeriesBy::Model, &buckets);
+        assert_eq!(by_model.len(), 1);
+        assert_eq!(by_model[0].points.len(), 2);
+        // The chart's buckets hold several spans each, not one.
+        let chart = chart_buckets(&checked).expect("buckets");
+        assert!(chart.count <= 8 && chart.count >= 1);
+    }
+
+    #[test]
+    fn line_and_column_of_an_offset() {
+        assert_eq!(line_column("{'a'}", 1), (1, 2));
+        assert_eq!(line_column("{\n  \"a\": tru", 9), (2, 8));
+        // Past the end, and inside a multi-byte character.
+        assert_eq!(line_column("ab", 9), (1, 3));
+        assert_eq!(line_column("é!", 1), (1, 1));
+    }
+
+    fn attempt(span: u8, start_ms: i64, class: ErrorClass) -> Attempt {
+        Attempt {
+            trace_id: [1; 16],
+            span_id: [span; 8],
+            parent_span_id: Some([9; 8]),
+            operation: "chat gpt-4o".into(),
+            model: Some("gpt-4o".into()),
+            start_ns: start_ms * 1_000_000,
+            end_ns: (start_ms + 100) * 1_000_000,
+            class,
+            tokens: 50,
+            ..Attempt::default()
+        }
+    }
+
+    #[test]
+    fn reasks_follow_a_failure_while_they_fail() {
+        let failure = SpanValidation {
+            trace_id: [1; 16],
+            span_id: [1; 8],
+            name: "chat gpt-4o".into(),
+            model: Some("gpt-4o".into()),
+            parent_span_id: Some([9; 8]),
+            start_ns: 0,
+            end_ns: 100_000_000,
+            model_version: None,
+            prompt: None,
+            service_version: None,
+            validated: true,
+            failures: Vec::new(),
+        };
+        let failed: HashSet<SpanId> = [[1; 8], [2; 8]].into_iter().collect();
+        let siblings = vec![
+            attempt(1, 0, ErrorClass::Ok),
+            // Re-asked at once, failed validation again, then re-asked and passed.
+            attempt(2, 150, ErrorClass::Ok),
+            attempt(3, 400, ErrorClass::Ok),
+            // A later call of the same operation: not a re-ask (the one before passed).
+            attempt(4, 900, ErrorClass::Ok),
+        ];
+        let r = reasks(&failure, &siblings, &failed);
+        let ids: Vec<SpanId> = r.iter().map(|a| a.span_id).collect();
+        assert_eq!(ids, vec![[2; 8], [3; 8]]);
+        assert_eq!(r[0].wait_ms, Some(50.0));
+        assert_eq!(r.iter().map(|a| a.tokens).sum::<i64>(), 100);
+        // Another model, or a call that started before the failure ended, is no re-ask.
+        let mut other = attempt(5, 150, ErrorClass::Ok);
+        other.model = Some("claude".into());
+        let parallel = attempt(6, 50, ErrorClass::Ok);
+        assert!(reasks(&failure, &[other, parallel], &failed).is_empty());
+        // A re-ask that errored counts as failed and the next attempt continues.
+        let siblings = vec![
+            attempt(7, 200, ErrorClass::Transient),
+            attempt(8, 1_500, ErrorClass::Ok),
+        ];
+        assert_eq!(reasks(&failure, &siblings, &failed).len(), 2);
     }
 }
