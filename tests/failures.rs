@@ -167,6 +167,8 @@ fn migration_classifies_spans_stored_before_the_column() {
         conn.execute_batch(
             "DROP INDEX IF EXISTS spans_by_error_class;
              ALTER TABLE spans DROP COLUMN error_class;
+             DROP INDEX IF EXISTS spans_validation_candidates;
+             ALTER TABLE spans DROP COLUMN validation_candidate;
              PRAGMA user_version = 1;",
         )
         .expect("downgrade");
@@ -175,6 +177,40 @@ fn migration_classifies_spans_stored_before_the_column() {
     let after = report::build(&store).expect("report").json;
     assert_eq!(after.errors, before.errors);
     assert_eq!(after.retry_chains, before.retry_chains);
+    assert_eq!(after.validation, before.validation);
+}
+
+/// A store written before the `validation_candidate` column gets it filled when opened: the
+/// Validation tab and the report find the same failures as on a fresh import.
+#[test]
+fn migration_flags_validation_candidates_stored_before_the_column() {
+    let (_guard, path) = sample_store();
+    let before = {
+        let store = Store::open(&path).expect("open");
+        report::build(&store).expect("report").json.validation
+    };
+    assert!(before.validated > 0);
+    let version: i64 = {
+        let conn = rusqlite_conn(&path);
+        let version = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        conn.execute_batch(
+            "DROP INDEX IF EXISTS spans_validation_candidates;
+             ALTER TABLE spans DROP COLUMN validation_candidate;",
+        )
+        .expect("drop the column");
+        version
+    };
+    // Back to the version before the migration that added the column (the last one here).
+    {
+        let conn = rusqlite_conn(&path);
+        conn.pragma_update(None, "user_version", version - 1)
+            .expect("downgrade");
+    }
+    let store = Store::open(&path).expect("migrate");
+    let after = report::build(&store).expect("report").json.validation;
+    assert_eq!(after, before);
 }
 
 fn rusqlite_conn(path: &Path) -> rusqlite::Connection {

@@ -202,9 +202,9 @@ impl Store {
     }
 
     /// Spans that carry something to validate: a declared output type or response format,
-    /// tool-call arguments, an evaluation result, or a validation record (attribute or event).
-    /// A cheap text pre-filter (`alidation` matches `validation` and `Validation` without
-    /// lowering every row); `analysis::validation` decides. Ordered by start.
+    /// tool-call arguments, an evaluation result, or a validation record (attribute or event):
+    /// the `validation_candidate` flag computed at import (`store::prepare`), read through its
+    /// partial index; `analysis::validation` decides. Ordered by start.
     pub fn validation_candidates(
         &self,
         filter: &SpanFilter,
@@ -216,16 +216,7 @@ impl Store {
                     (SELECT CAST(json_extract(r.attributes, '$.\"service.version\"') AS TEXT)
                      FROM resources r WHERE r.id = s.resource_id AND json_valid(r.attributes))
              FROM spans s
-             WHERE {cond} AND (
-                instr(s.attributes, '\"gen_ai.output.type\"') > 0
-                OR instr(s.attributes, 'response_format') > 0
-                OR instr(s.attributes, 'arguments') > 0
-                OR instr(s.attributes, 'alidation') > 0
-                OR EXISTS (SELECT 1 FROM span_events e WHERE e.span_pk = s.id AND (
-                    e.name = 'gen_ai.evaluation.result'
-                    OR instr(e.name, 'alidation') > 0
-                    OR instr(e.attributes, 'alidation') > 0
-                    OR instr(e.attributes, 'arguments') > 0)))
+             WHERE s.validation_candidate = 1 AND {cond}
              ORDER BY s.start_ns, s.id"
         );
         let conn = self.conn();
@@ -322,6 +313,24 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Sets `validation_candidate` on spans stored before the column existed, with the same text
+/// test as [`super::prepare::is_validation_candidate`] (`alidation` matches `validation` and
+/// `Validation` without lowering every row).
+pub(super) fn flag_validation_candidates(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "UPDATE spans SET validation_candidate = 1 WHERE
+            instr(attributes, '\"gen_ai.output.type\"') > 0
+            OR instr(attributes, 'response_format') > 0
+            OR instr(attributes, 'arguments') > 0
+            OR instr(attributes, 'alidation') > 0
+            OR EXISTS (SELECT 1 FROM span_events e WHERE e.span_pk = spans.id AND (
+                e.name = 'gen_ai.evaluation.result'
+                OR instr(e.name, 'alidation') > 0
+                OR instr(e.attributes, 'alidation') > 0
+                OR instr(e.attributes, 'arguments') > 0))",
+    )
 }
 
 /// Classifies every span whose `error_class` is NULL (spans stored before the column existed;

@@ -15,6 +15,8 @@ pub struct PreparedSpan {
     pub anomalies: Anomalies,
     /// `spans.error_class`: see [`crate::model::error_class`].
     pub error_class: ErrorClass,
+    /// `spans.validation_candidate`: see [`is_validation_candidate`].
+    pub validation_candidate: bool,
     pub event_attributes_json: Vec<String>,
     pub link_attributes_json: Vec<String>,
 }
@@ -63,6 +65,28 @@ fn scope_fingerprint(scope: &Scope, attributes_json: &str) -> Vec<u8> {
     fp
 }
 
+/// Whether a span carries something `analysis::validation` checks: a declared output type or
+/// response format, tool-call arguments, an evaluation result, or a validation record (an
+/// attribute or event). A cheap text test on the stored JSON (`alidation` matches `validation`
+/// and `Validation`); the analysis decides. The migration that added the column applies the
+/// same test in SQL to spans stored before (`failure_queries::flag_validation_candidates`).
+pub fn is_validation_candidate<'a>(
+    attributes_json: &str,
+    events: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> bool {
+    let attrs = attributes_json.contains("\"gen_ai.output.type\"")
+        || attributes_json.contains("response_format")
+        || attributes_json.contains("arguments")
+        || attributes_json.contains("alidation");
+    attrs
+        || events.into_iter().any(|(name, json)| {
+            name == "gen_ai.evaluation.result"
+                || name.contains("alidation")
+                || json.contains("alidation")
+                || json.contains("arguments")
+        })
+}
+
 /// Computes the stored columns of every span of `blocks`.
 pub fn prepare_blocks(blocks: Vec<ResourceSpans>) -> Vec<PreparedBlock> {
     blocks
@@ -89,14 +113,23 @@ pub fn prepare_blocks(blocks: Vec<ResourceSpans>) -> Vec<PreparedBlock> {
                                 let attributes_json = attributes_to_json(&span.attributes);
                                 // The attributes live on as JSON; drop the parsed copy early.
                                 span.attributes = Vec::new();
+                                let event_attributes_json: Vec<String> = span
+                                    .events
+                                    .iter()
+                                    .map(|e| attributes_to_json(&e.attributes))
+                                    .collect();
+                                let validation_candidate = is_validation_candidate(
+                                    &attributes_json,
+                                    span.events
+                                        .iter()
+                                        .zip(&event_attributes_json)
+                                        .map(|(e, json)| (e.name.as_str(), json.as_str())),
+                                );
                                 PreparedSpan {
                                     anomalies: Anomalies::of(&span),
                                     error_class,
-                                    event_attributes_json: span
-                                        .events
-                                        .iter()
-                                        .map(|e| attributes_to_json(&e.attributes))
-                                        .collect(),
+                                    validation_candidate,
+                                    event_attributes_json,
                                     link_attributes_json: span
                                         .links
                                         .iter()
@@ -120,4 +153,46 @@ pub fn prepare_blocks(blocks: Vec<ResourceSpans>) -> Vec<PreparedBlock> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_validation_candidate;
+
+    #[test]
+    fn validation_candidates_by_attribute_and_event() {
+        let none: [(&str, &str); 0] = [];
+        assert!(is_validation_candidate(
+            r#"{"gen_ai.output.type":"json"}"#,
+            none
+        ));
+        assert!(is_validation_candidate(
+            r#"{"llm.invocation_parameters":"{\"response_format\":{}}"}"#,
+            none
+        ));
+        assert!(is_validation_candidate(
+            r#"{"gen_ai.tool.call.arguments":"{}"}"#,
+            none
+        ));
+        assert!(is_validation_candidate(
+            r#"{"schemaValidation":"ok"}"#,
+            none
+        ));
+        assert!(!is_validation_candidate(
+            r#"{"http.request.method":"GET"}"#,
+            none
+        ));
+        assert!(is_validation_candidate(
+            "{}",
+            [("gen_ai.evaluation.result", "{}")]
+        ));
+        assert!(is_validation_candidate(
+            "{}",
+            [("schema_validation_error", "{}")]
+        ));
+        assert!(!is_validation_candidate(
+            "{}",
+            [("exception", r#"{"exception.type":"Timeout"}"#)]
+        ));
+    }
 }

@@ -140,12 +140,23 @@ CREATE TABLE predictions (
 CREATE INDEX predictions_by_model_time ON predictions(model, timestamp_ns);
 CREATE INDEX predictions_by_trace ON predictions(trace_id) WHERE trace_id IS NOT NULL;
 ",
+    // 3 -> 4: `validation_candidate`: the span carries something `analysis::validation` checks
+    // (see `store::prepare::is_validation_candidate`), computed at import so the Validation tab
+    // never scans every span's JSON. Spans stored before are flagged by `backfill`; the partial
+    // index `spans_validation_candidates` lists them.
+    r"
+ALTER TABLE spans ADD COLUMN validation_candidate INTEGER NOT NULL DEFAULT 0;
+",
 ];
 
 /// Rust steps of a migration, run after its SQL in the same transaction.
 fn backfill(version: i64, conn: &Connection) -> rusqlite::Result<()> {
     if version == 2 {
         super::failure_queries::classify_unclassified_spans(conn)?;
+    }
+    // The `validation_candidate` migration (3 -> 4).
+    if version == 4 {
+        super::failure_queries::flag_validation_candidates(conn)?;
     }
     Ok(())
 }
@@ -166,6 +177,10 @@ const SECONDARY_INDEXES: &[(&str, &str)] = &[
     (
         "spans_by_error_class",
         "spans(error_class, start_ns) WHERE error_class <> 'ok'",
+    ),
+    (
+        "spans_validation_candidates",
+        "spans(start_ns) WHERE validation_candidate = 1",
     ),
     (
         "predictions_by_model_time",

@@ -270,9 +270,9 @@ impl<'s> SpanWriter<'s> {
                     scope_id, import_id, service, http_status, gen_ai_operation, request_model,
                     response_model, input_tokens, output_tokens, conversation_key, anomalies,
                     attributes, dropped_attributes_count, dropped_events_count, dropped_links_count,
-                    error_class)
+                    error_class, validation_candidate)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
             )?
             .execute(params![
                 &span.trace_id[..],
@@ -304,6 +304,7 @@ impl<'s> SpanWriter<'s> {
                 span.dropped_events_count,
                 span.dropped_links_count,
                 prepared.error_class.as_str(),
+                prepared.validation_candidate,
             ])?;
         if changed == 0 {
             return Ok(false);
