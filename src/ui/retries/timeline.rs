@@ -95,6 +95,7 @@ pub fn timeline_ui(
             names_for_axis.get(k as usize).cloned().unwrap_or_default()
         })
         .y_grid_spacer(lane_grid_spacer)
+        .y_axis_min_width(150.0)
         .include_y(-0.6)
         .include_y(lane_names.len() as f64 - 0.4)
         .allow_scroll([true, false])
