@@ -180,3 +180,64 @@ fn error_class_card_filters_the_trace_list_to_that_class() {
         h.state().tab() == Tab::Traces && shows_containing(h, &format!("{traces} traces"))
     });
 }
+
+/// The cards the failure views add to the Overview, computed as the app does.
+#[test]
+fn failure_overview_cards_on_the_samples() {
+    use tracedeck::ui::overview::Tone;
+    use tracedeck::ui::{ChainFocus, Nav};
+    let (_guard, db, _harness) = app_on_samples();
+    let store = Store::open(&db).expect("store");
+    let filter = SpanFilter::default();
+    let cards = tracedeck::ui::retries::overview_cards(&store, &filter).expect("cards");
+    let titles: Vec<&str> = cards.iter().map(|c| c.title).collect();
+    assert_eq!(
+        titles,
+        [
+            "Structural errors",
+            "Transient errors",
+            "Pointless retries",
+            "Retry storms"
+        ]
+    );
+    let structural = &cards[0];
+    assert_eq!(structural.tone, Tone::Bad);
+    let counts = store.error_class_counts(&filter).expect("counts");
+    let n = counts
+        .iter()
+        .find(|(c, _)| c == "structural")
+        .map(|(_, n)| *n)
+        .expect("structural spans");
+    assert_eq!(structural.value, format::count(n));
+    assert!(structural.detail.contains("% of spans"));
+    assert!(matches!(
+        &structural.opens[..],
+        [Nav::SetFilter(f), Nav::Tab(Tab::Traces)] if f.error_class == Some(ErrorClass::Structural)
+    ));
+    let pointless = &cards[2];
+    assert_eq!(pointless.tone, Tone::Bad);
+    assert_eq!(
+        pointless.opens,
+        vec![Nav::ShowRetries(ChainFocus::Pointless)]
+    );
+    let storm = chains(&store)
+        .into_iter()
+        .find(|c| c.pointless && c.storm)
+        .expect("the storm");
+    assert!(
+        pointless
+            .detail
+            .contains(&format::count(storm.wasted_tokens as u64)),
+        "{}",
+        pointless.detail
+    );
+    assert_eq!(cards[3].opens, vec![Nav::ShowRetries(ChainFocus::Storms)]);
+
+    let validation = tracedeck::ui::validation::overview_cards(&store, &filter).expect("cards");
+    let [card] = &validation[..] else {
+        panic!("one validation card, got {}", validation.len());
+    };
+    assert_eq!(card.title, "Validation failures");
+    assert_eq!(card.opens, vec![Nav::Tab(Tab::Validation)]);
+    assert!(matches!(card.tone, Tone::Bad | Tone::Warn));
+}

@@ -416,3 +416,66 @@ pub fn amplification_ui(ui: &mut egui::Ui, amplification: &[Amplification]) {
             });
         });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::retries::ChainAttempt;
+
+    fn chain(
+        start_ns: i64,
+        attempts: usize,
+        tokens: i64,
+        pointless: bool,
+        storm: bool,
+    ) -> RetryChain {
+        RetryChain {
+            attempts: (0..attempts)
+                .map(|k| ChainAttempt {
+                    start_ns: start_ns + k as i64,
+                    ..ChainAttempt::default()
+                })
+                .collect(),
+            wasted_tokens: tokens,
+            wasted_ms: tokens as f64 / 10.0,
+            pointless,
+            storm,
+            ..RetryChain::default()
+        }
+    }
+
+    #[test]
+    fn chains_are_filtered_by_focus_and_sorted() {
+        let chains = vec![
+            chain(300, 2, 50, false, false),
+            chain(100, 8, 900, true, true),
+            chain(200, 3, 10, true, false),
+        ];
+        assert_eq!(
+            listed_chains(&chains, ChainFocus::All, ChainSort::Start, false),
+            vec![1, 2, 0]
+        );
+        assert_eq!(
+            listed_chains(&chains, ChainFocus::All, ChainSort::Attempts, true),
+            vec![1, 2, 0]
+        );
+        assert_eq!(
+            listed_chains(&chains, ChainFocus::All, ChainSort::WastedTokens, false),
+            vec![2, 0, 1]
+        );
+        assert_eq!(
+            listed_chains(&chains, ChainFocus::All, ChainSort::WastedTime, true),
+            vec![1, 0, 2]
+        );
+        assert_eq!(
+            listed_chains(&chains, ChainFocus::Pointless, ChainSort::Start, false),
+            vec![1, 2]
+        );
+        assert_eq!(
+            listed_chains(&chains, ChainFocus::Storms, ChainSort::Start, false),
+            vec![1]
+        );
+        assert_eq!(flags_text(&chains[1]), "pointless storm");
+        assert_eq!(flags_text(&chains[0]), "");
+    }
+}

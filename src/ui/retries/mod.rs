@@ -214,13 +214,17 @@ fn class_card_detail(class: ErrorClass) -> &'static str {
 pub fn overview_cards(store: &Store, filter: &SpanFilter) -> Result<Vec<Card>, StoreError> {
     let mut cards = Vec::new();
     let spans = store.filtered_span_count(filter)?;
-    for (name, count) in store.error_class_counts(filter)? {
-        let Some(class) = ErrorClass::parse(&name).filter(|c| c.is_error()) else {
-            continue;
-        };
-        if count == 0 {
-            continue;
-        }
+    // Worst first: classes no retry fixes, then by count.
+    let mut classes: Vec<(ErrorClass, u64)> = store
+        .error_class_counts(filter)?
+        .into_iter()
+        .filter_map(|(name, count)| {
+            let class = ErrorClass::parse(&name).filter(|c| c.is_error())?;
+            (count > 0).then_some((class, count))
+        })
+        .collect();
+    classes.sort_by_key(|(class, count)| (!class.retry_is_pointless(), std::cmp::Reverse(*count)));
+    for (class, count) in classes {
         let share = count as f64 / spans.max(1) as f64;
         cards.push(Card {
             title: class_card_title(class),
