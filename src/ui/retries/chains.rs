@@ -57,6 +57,8 @@ pub fn listed_chains(
 /// The chain table's state, borrowed from the view for one frame.
 pub struct ChainTable<'a> {
     pub focus: ChainFocus,
+    /// The listed chains in order ([`listed_chains`]), indices into the chains.
+    pub listed: &'a [usize],
     pub sort: &'a mut ChainSort,
     pub descending: &'a mut bool,
     pub selected: &'a mut Option<usize>,
@@ -80,7 +82,7 @@ pub fn flags_text(chain: &RetryChain) -> String {
 
 impl ChainTable<'_> {
     pub fn ui(&mut self, ui: &mut egui::Ui, chains: &[RetryChain]) {
-        let listed = listed_chains(chains, self.focus, *self.sort, *self.descending);
+        let listed = self.listed;
         if listed.is_empty() {
             ui.label(match self.focus {
                 ChainFocus::All => "No retry chains.",

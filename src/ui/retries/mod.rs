@@ -82,6 +82,26 @@ pub struct RetriesView {
     selected: Option<usize>,
     /// Scroll the table to the selected chain on the next frame (picked on the timeline).
     scroll_to_selected: bool,
+    /// The listed chains for (data, focus, sort, descending), kept while those stay the same
+    /// (the data is held so that its identity cannot be reused).
+    listed: Option<ListedChains>,
+}
+
+struct ListedChains {
+    data: Arc<RetriesData>,
+    focus: ChainFocus,
+    sort: ChainSort,
+    descending: bool,
+    rows: Vec<usize>,
+}
+
+impl ListedChains {
+    fn is_for(&self, data: &Arc<RetriesData>, view: &RetriesView) -> bool {
+        Arc::ptr_eq(&self.data, data)
+            && self.focus == view.focus
+            && self.sort == view.sort
+            && self.descending == view.descending
+    }
 }
 
 impl RetriesView {
@@ -140,9 +160,20 @@ impl RetriesView {
                 let chain = self.selected.and_then(|i| data.chains.get(i));
                 chains::attempts_ui(ui, ctx, chain);
             });
+        if !self.listed.as_ref().is_some_and(|l| l.is_for(&data, self)) {
+            self.listed = Some(ListedChains {
+                rows: chains::listed_chains(&data.chains, self.focus, self.sort, self.descending),
+                data: Arc::clone(&data),
+                focus: self.focus,
+                sort: self.sort,
+                descending: self.descending,
+            });
+        }
+        let listed = self.listed.as_ref().map_or(&[][..], |l| l.rows.as_slice());
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let mut table = chains::ChainTable {
                 focus: self.focus,
+                listed,
                 sort: &mut self.sort,
                 descending: &mut self.descending,
                 selected: &mut self.selected,
