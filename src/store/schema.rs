@@ -140,6 +140,14 @@ CREATE TABLE predictions (
 CREATE INDEX predictions_by_model_time ON predictions(model, timestamp_ns);
 CREATE INDEX predictions_by_trace ON predictions(trace_id) WHERE trace_id IS NOT NULL;
 ",
+    // Import roles (issue 6): an import marked `reference` (`tracedeck import --reference`)
+    // holds the reference predictions drift is measured against.
+    r"
+CREATE TABLE import_roles (
+    import_id INTEGER PRIMARY KEY REFERENCES imports(id),
+    role      TEXT NOT NULL
+);
+",
 ];
 
 /// Rust steps of a migration, run after its SQL in the same transaction.
