@@ -37,13 +37,17 @@ impl Default for TimeRange {
 /// How the reference window is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReferenceChoice {
-    /// The reference import when there is one, else the first quarter.
+    /// The reference import when there is one, else the first quarter; the last quarter.
     Default,
+    /// The first and the last quarter, even when a reference import exists.
+    Quarters,
     /// Two time ranges of the model's production rows.
     Ranges {
         reference: TimeRange,
         current: TimeRange,
     },
+    /// The reference import against a time range.
+    ImportAgainst { current: TimeRange },
 }
 
 /// Loads one model's predictions and windows. `None` when the model has no production rows.
@@ -63,33 +67,32 @@ pub fn drift_input(
     let production =
         store.prediction_table_of(model, span.first_ns, end_ns, RowSource::Production)?;
     let (default_reference, default_current) = drift::default_windows(span.first_ns, span.last_ns);
+    let time_ranges = |reference, current| DriftInput {
+        table: production.clone(),
+        reference,
+        current,
+        reference_import: false,
+        first_ns: span.first_ns,
+        last_ns: span.last_ns,
+    };
     let input = match choice {
-        ReferenceChoice::Ranges { reference, current } => DriftInput {
-            table: production,
-            reference,
-            current,
-            reference_import: false,
-            first_ns: span.first_ns,
-            last_ns: span.last_ns,
-        },
-        ReferenceChoice::Default => {
+        ReferenceChoice::Ranges { reference, current } => time_ranges(reference, current),
+        ReferenceChoice::Quarters => time_ranges(default_reference, default_current),
+        ReferenceChoice::Default | ReferenceChoice::ImportAgainst { .. } => {
+            let current = match choice {
+                ReferenceChoice::ImportAgainst { current } => current,
+                _ => default_current,
+            };
             let reference_rows =
                 store.prediction_table_of(model, i64::MIN, i64::MAX, RowSource::Reference)?;
             if reference_rows.timestamp_ns.is_empty() {
-                DriftInput {
-                    table: production,
-                    reference: default_reference,
-                    current: default_current,
-                    reference_import: false,
-                    first_ns: span.first_ns,
-                    last_ns: span.last_ns,
-                }
+                time_ranges(default_reference, current)
             } else {
                 let (table, reference) = drift::with_reference(&reference_rows, &production);
                 DriftInput {
                     table,
                     reference,
-                    current: default_current,
+                    current,
                     reference_import: true,
                     first_ns: span.first_ns,
                     last_ns: span.last_ns,

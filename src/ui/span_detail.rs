@@ -116,6 +116,8 @@ type DetailKey = (TraceId, SpanId, u64);
 pub struct SpanDetailView {
     target: Option<(TraceId, SpanId)>,
     query: Query<DetailKey, Option<Arc<PreparedDetail>>>,
+    /// The trace's predictions (issue 6), each opening in the Drift tab.
+    predictions: super::drift::TracePredictions,
 }
 
 impl SpanDetailView {
@@ -176,6 +178,7 @@ impl SpanDetailView {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 action = draw(ui, ctx, &prepared);
+                self.predictions.ui(ui, ctx, trace_id);
             });
         action
     }
