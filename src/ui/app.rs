@@ -236,6 +236,10 @@ impl TracedeckApp {
         &self.drift
     }
 
+    pub fn drift_view_mut(&mut self) -> &mut DriftView {
+        &mut self.drift
+    }
+
     fn pick_files(&mut self, ctx: &egui::Context) {
         if let Some(files) = rfd::FileDialog::new()
             .set_title("Import trace files")
@@ -471,7 +475,8 @@ impl TracedeckApp {
         self.show_about = open;
     }
 
-    fn navigate(&mut self, nav: Vec<Nav>) {
+    /// Carries out navigation requests (views make them through `ViewCtx::navigate`).
+    pub fn navigate(&mut self, nav: Vec<Nav>) {
         for n in nav {
             match n {
                 Nav::Tab(tab) => self.settings.tab = tab,

@@ -177,8 +177,8 @@ impl SpanDetailView {
             .id_salt("span_detail_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                action = draw(ui, ctx, &prepared);
                 self.predictions.ui(ui, ctx, trace_id);
+                action = draw(ui, ctx, &prepared);
             });
         action
     }
