@@ -830,7 +830,7 @@ pub fn import_reference(
             report.diagnostics.push(Diagnostic::warning(
                 Location::File,
                 format!(
-                    "{already} predictions were already in the store from another import and do not count as reference"
+                    "{already} predictions were already in the store: they keep the role of the import that stored them"
                 ),
             ));
         }
