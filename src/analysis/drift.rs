@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::store::{Cell, FeatureColumn, PredictionTable};
 
 /// A half-open time range `[from_ns, to_ns)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TimeRange {
     pub from_ns: i64,
     pub to_ns: i64,

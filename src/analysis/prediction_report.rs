@@ -25,15 +25,6 @@ pub struct DriftInput {
     pub last_ns: i64,
 }
 
-impl Default for TimeRange {
-    fn default() -> Self {
-        Self {
-            from_ns: 0,
-            to_ns: 0,
-        }
-    }
-}
-
 /// How the reference window is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReferenceChoice {
