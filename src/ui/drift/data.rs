@@ -89,6 +89,8 @@ pub struct DriftData {
     pub features: Vec<FeatureRow>,
     pub timeline: CountTimeline,
     pub skew: VersionSkew,
+    /// Traced services' `service.version` x `*.model.version` pairs (all services).
+    pub resource_skew: Vec<version_skew::ResourceCombination>,
     pub worst: Vec<PredictionRow>,
     /// How long the drift computation took.
     pub compute_ms: f64,
@@ -163,6 +165,7 @@ pub fn compute(store: &Store, key: DriftKey) -> Result<Option<Arc<DriftData>>, S
     let timeline = count_timeline(&table.timestamp_ns, input.first_ns, input.last_ns);
     let versions = store.prediction_versions_of(Some(&key.model))?;
     let skew = version_skew::version_skew(&versions, 100);
+    let resource_skew = version_skew::resource_skew(&store.resource_versions()?);
     let worst = store.worst_predictions(
         &key.model,
         input.current.from_ns,
@@ -182,6 +185,7 @@ pub fn compute(store: &Store, key: DriftKey) -> Result<Option<Arc<DriftData>>, S
         features,
         timeline,
         skew,
+        resource_skew,
         worst,
         compute_ms,
     })))

@@ -109,7 +109,7 @@ fn histogram_ui(ui: &mut egui::Ui, f: &FeatureRow) {
         .allow_boxed_zoom(false)
         .x_axis_formatter(move |mark: GridMark, _range| {
             if numeric_bins {
-                format!("{}", mark.value)
+                axis_number(mark.value)
             } else {
                 let i = mark.value.round();
                 if (mark.value - i).abs() < 1e-6 {
@@ -147,4 +147,14 @@ fn histogram_ui(ui: &mut egui::Ui, f: &FeatureRow) {
             pui.bar_chart(BarChart::new("reference", reference).color(REFERENCE_COLOR));
             pui.bar_chart(BarChart::new("current", current).color(CURRENT_COLOR));
         });
+}
+
+/// A numeric axis mark without float noise.
+fn axis_number(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        let text = format!("{x:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
 }

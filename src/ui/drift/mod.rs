@@ -9,7 +9,7 @@
 //! `reference_import`, `trace_predictions` (the span detail's section), `cards` (overview).
 
 mod cards;
-mod data;
+pub mod data;
 mod feature_detail;
 mod feature_table;
 mod predictions;
@@ -213,6 +213,7 @@ impl DriftView {
                         .show(ui, |ui| {
                             versions::timeline_ui(ui, &data.skew, data.first_ns);
                             versions::combinations_ui(ui, &data.skew);
+                            versions::resources_ui(ui, &data.resource_skew);
                         });
                 });
             });

@@ -6,7 +6,7 @@
 use egui::{Color32, RichText};
 use egui_plot::{GridMark, HoverPosition, Plot, PlotPoints, Polygon};
 
-use crate::analysis::version_skew::{Combination, VersionSkew};
+use crate::analysis::version_skew::{Combination, ResourceCombination, VersionSkew};
 use crate::ui::format;
 use crate::ui::latency::{axis_time_label, time_grid_spacer};
 
@@ -164,9 +164,58 @@ pub fn combinations_ui(ui: &mut egui::Ui, skew: &VersionSkew) {
         });
 }
 
+/// Traced services' versions: which `service.version` ran with which `*.model.version` when;
+/// pairs of versions each seen before, never together, are flagged.
+pub fn resources_ui(ui: &mut egui::Ui, combos: &[ResourceCombination]) {
+    if combos.is_empty() {
+        return;
+    }
+    ui.add_space(8.0);
+    ui.label(RichText::new("Traced services: service version x model versions").strong());
+    egui::Grid::new("drift_resource_combinations")
+        .striped(true)
+        .num_columns(5)
+        .spacing([14.0, 3.0])
+        .show(ui, |ui| {
+            for h in [
+                "Service",
+                "Service version",
+                "Model versions",
+                "First seen",
+                "Spans",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for c in combos {
+                let service = RichText::new(&c.service);
+                ui.label(if c.flagged {
+                    service.color(DRIFTED_COLOR).strong()
+                } else {
+                    service
+                });
+                ui.label(&c.service_version);
+                ui.label(if c.model_versions.is_empty() {
+                    "-"
+                } else {
+                    c.model_versions.as_str()
+                });
+                ui.label(format::time_ns(c.first_seen_ns));
+                ui.horizontal(|ui| {
+                    ui.label(format::count(c.spans));
+                    if c.flagged {
+                        ui.colored_label(DRIFTED_COLOR, "never together before");
+                    }
+                });
+                ui.end_row();
+            }
+        });
+}
+
 fn signed(v: Option<f64>, scale: f64, unit: &str) -> String {
+    let decimals = if unit.is_empty() { 3 } else { 1 };
     match v {
-        Some(x) => format!("{:+.3}{unit}", x * scale),
+        Some(x) => format!("{:+.decimals$}{unit}", x * scale),
         None => "-".to_owned(),
     }
 }

@@ -221,3 +221,77 @@ impl WindowChoice {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::drift::data::{CountTimeline, DriftData, DriftKey};
+
+    fn data(reference_import: bool) -> DriftData {
+        DriftData {
+            key: DriftKey {
+                store_path: "s".into(),
+                model: "m".into(),
+                choice: ReferenceChoice::Default,
+                thresholds: Default::default(),
+                generation: 0,
+            },
+            reference: TimeRange {
+                from_ns: 0,
+                to_ns: 10,
+            },
+            current: TimeRange {
+                from_ns: 90,
+                to_ns: 100,
+            },
+            reference_import,
+            first_ns: 0,
+            last_ns: 100,
+            reference_rows: 1,
+            current_rows: 1,
+            features: Vec::new(),
+            timeline: CountTimeline::default(),
+            skew: Default::default(),
+            resource_skew: Vec::new(),
+            worst: Vec::new(),
+            compute_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_brushed_window_keeps_the_other() {
+        let mut w = WindowChoice::default();
+        let brushed = TimeRange {
+            from_ns: 40,
+            to_ns: 60,
+        };
+        w.brushed(BrushTarget::Reference, brushed, &data(false));
+        assert_eq!(
+            w.choice(),
+            ReferenceChoice::Ranges {
+                reference: brushed,
+                current: TimeRange {
+                    from_ns: 90,
+                    to_ns: 100
+                }
+            }
+        );
+        w.brushed(BrushTarget::Current, brushed, &data(false));
+        assert_eq!(
+            w.choice(),
+            ReferenceChoice::Ranges {
+                reference: TimeRange {
+                    from_ns: 0,
+                    to_ns: 10
+                },
+                current: brushed
+            }
+        );
+        // With a reference file, brushing the current window keeps the file as reference.
+        w.brushed(BrushTarget::Current, brushed, &data(true));
+        assert_eq!(
+            w.choice(),
+            ReferenceChoice::ImportAgainst { current: brushed }
+        );
+    }
+}
