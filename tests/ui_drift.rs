@@ -76,6 +76,24 @@ fn drift_tab_flags_shifted_features_and_shows_distributions_and_skew() {
         Some("country")
     );
     assert!(shows_containing(&harness, "chi_square = "));
+    let country = data
+        .features
+        .iter()
+        .find(|f| f.drift.feature == "country")
+        .expect("country");
+    let bars = &country.histogram.bins;
+    assert!(bars.len() >= 2, "one bar per country: {bars:?}");
+    let shares = |pick: fn(&tracedeck::analysis::drift::HistogramBin) -> f64| {
+        bars.iter().map(pick).sum::<f64>()
+    };
+    assert!((shares(|b| b.reference_share) - 1.0).abs() < 1e-9);
+    assert!((shares(|b| b.current_share) - 1.0).abs() < 1e-9);
+    let amount = data
+        .features
+        .iter()
+        .find(|f| f.drift.feature == "amount")
+        .expect("amount");
+    assert!(amount.histogram.bins.len() >= 5, "Sturges bins for amount");
     assert!(shows_containing(&harness, "Missing values: "));
     // A stable one says so.
     let stable = truth

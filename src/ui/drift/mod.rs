@@ -176,12 +176,19 @@ impl DriftView {
             }
             return;
         }
-        let Some(data) = self.data.value().and_then(Clone::clone) else {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("Computing drift...");
-            });
-            return;
+        let data = match self.data.value() {
+            Some(Some(data)) => Arc::clone(data),
+            Some(None) if !self.data.is_loading() => {
+                ui.label("This model has no predictions besides its reference file.");
+                return;
+            }
+            _ => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Computing drift...");
+                });
+                return;
+            }
         };
         self.windows.timeline_ui(ui, &data);
         windows_summary_ui(ui, &data, &list, self.data.is_loading());
