@@ -1,4 +1,5 @@
-//! The Drift tab on the bundled samples, driven through egui_kittest: the features the sample
+//! The Drift tab on the bundled samples, driven through egui_kittest: the overview's drift
+//! cards open it; the features the sample
 //! generator shifted are flagged in the ranked table and the others are not, selecting a
 //! feature shows its distributions, the version timeline shows the flagged combination; a
 //! prediction linked to a trace is listed in that trace's span detail, opens in the Drift
@@ -26,9 +27,13 @@ fn truth() -> samples::PredictionTruth {
 fn drift_tab_flags_shifted_features_and_shows_distributions_and_skew() {
     let truth = truth();
     let (_guard, _db, mut harness) = app_on_samples();
-    harness
-        .get_by_role_and_label(egui::Role::Tab, "Drift")
-        .click();
+    // The overview cards: drifted features with the worst one, and the skew alert.
+    step_until(&mut harness, "the drift cards", |h| {
+        shows(h, "Drifted features") && shows(h, "Version-skew alerts")
+    });
+    assert!(shows_containing(&harness, "worst: "));
+    assert!(shows_containing(&harness, "fraud-scorer 3.3.0 x 2.3"));
+    harness.get_by_label("Drifted features").click();
     step_until(&mut harness, "the drift computation", |h| {
         h.state().drift_view().data().is_some()
     });
