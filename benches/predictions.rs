@@ -105,5 +105,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         table.features.len() + 2,
         best * 1e3
     );
+    // What the Drift tab computes on a query thread: the drift, the sparklines (12 rolling
+    // windows), the histograms, the version timeline and the worst predictions.
+    let key = tracedeck::ui::drift::data::DriftKey {
+        store_path: store.path().to_owned(),
+        model: model.model.clone(),
+        choice: tracedeck::analysis::prediction_report::ReferenceChoice::Quarters,
+        thresholds,
+        generation: 0,
+    };
+    let t = Instant::now();
+    let data = tracedeck::ui::drift::data::compute(&store, key)?.ok_or("no drift data")?;
+    println!(
+        "Drift tab, everything for one model (load, drift, 12-window sparklines, histograms, versions): {:.0} ms total, {:.0} ms drift and sparklines",
+        t.elapsed().as_secs_f64() * 1e3,
+        data.compute_ms
+    );
     Ok(())
 }

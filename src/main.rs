@@ -35,8 +35,11 @@ struct Args {
 enum Command {
     /// Import OTLP trace files (JSON, JSON Lines, protobuf; gzip or zstd), prediction logs (JSON Lines, CSV) or folders of them.
     Import {
-        #[arg(required = true, value_name = "FILE_OR_DIR")]
+        #[arg(required_unless_present = "reference", value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
+        /// A prediction log to import as the drift reference (what the model was trained or validated on).
+        #[arg(long, value_name = "FILE")]
+        reference: Vec<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -71,7 +74,11 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let db = args.db.unwrap_or_else(tracedeck::store::default_store_path);
     let result = match args.command {
-        Some(Command::Import { paths, json }) => cli::import::run(&db, &paths, json),
+        Some(Command::Import {
+            paths,
+            reference,
+            json,
+        }) => cli::import::run(&db, &paths, &reference, json),
         Some(Command::Info { json }) => cli::info::run(&db, json),
         Some(Command::Report { json }) => cli::report::run(&db, json),
         Some(Command::GenSamples { out, spans, seed }) => cli::samples::run(&out, spans, seed),

@@ -406,3 +406,90 @@ fn a_cancelled_prediction_import_keeps_what_it_committed() {
     );
     assert_eq!(store.prediction_count().expect("count"), r.predictions_new);
 }
+
+#[test]
+fn import_reference_flag_makes_the_reference_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = samples::generate(&SampleOptions::default(), dir.path()).expect("generate");
+    let truth = manifest.predictions.clone();
+    let log = dir.path().join(&truth.file);
+    // The first week under other request ids: what the model was validated on.
+    let text = std::fs::read_to_string(&log).expect("log");
+    let reference: String = text
+        .lines()
+        .take(1200)
+        .map(|l| l.replace("\"request_id\":\"r-", "\"request_id\":\"ref-") + "\n")
+        .collect();
+    let reference_file = write(dir.path(), "reference.jsonl", reference.as_bytes());
+    let db = dir.path().join("store.sqlite");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .expect("run tracedeck");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).expect("json")
+    };
+    let out = run(&[
+        "import".as_ref(),
+        log.as_os_str(),
+        "--reference".as_ref(),
+        reference_file.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(out["reference"].as_array().map(Vec::len), Some(1), "{out}");
+    let store = tracedeck::store::Store::open(&db).expect("store");
+    let references = store.reference_imports().expect("references");
+    assert_eq!(references.len(), 1);
+    assert_eq!(references[0].rows, 1200);
+    let input = tracedeck::analysis::prediction_report::drift_input(
+        &store,
+        &truth.model,
+        tracedeck::analysis::prediction_report::ReferenceChoice::Default,
+    )
+    .expect("input")
+    .expect("a model");
+    assert!(input.reference_import);
+    // The production rows alone make the timeline; the reference rows sit in front.
+    assert_eq!(input.table.timestamp_ns.len(), truth.rows + 1200);
+    let rows = drift_report(&store).expect("drift");
+    for feature in &truth.drifted_features {
+        assert!(
+            rows.iter().any(|r| &r.feature == feature && r.drifted),
+            "{feature} drifts from the reference: {rows:#?}"
+        );
+    }
+    for feature in &truth.stable_features {
+        assert!(
+            !rows.iter().any(|r| &r.feature == feature && r.drifted),
+            "{feature} does not drift from the reference: {rows:#?}"
+        );
+    }
+    // `report --json` measures against it too.
+    let report = run(&["report".as_ref(), "--json".as_ref()]);
+    let amount = report["drift"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["feature"] == "amount"))
+        .expect("amount in the report");
+    assert_eq!(amount["drifted"], true);
+    // Importing the reference again adds nothing and keeps one reference's rows.
+    run(&[
+        "import".as_ref(),
+        "--reference".as_ref(),
+        reference_file.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    let total: u64 = store
+        .reference_imports()
+        .expect("references")
+        .iter()
+        .map(|r| r.rows)
+        .sum();
+    assert_eq!(total, 1200);
+}

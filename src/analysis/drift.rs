@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::store::{Cell, FeatureColumn, PredictionTable};
 
 /// A half-open time range `[from_ns, to_ns)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TimeRange {
     pub from_ns: i64,
     pub to_ns: i64,
@@ -90,7 +90,8 @@ impl Method {
 }
 
 /// When a measure says "drifted". Defaults from DESIGN.md §4.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Thresholds {
     /// KS and chi-square: drifted when p <= this.
     pub p_value: f64,
@@ -1008,6 +1009,249 @@ pub fn drift_over_time(
     series
 }
 
+/// Reference rows (of a reference import) put in front of the current rows, so every function
+/// here that takes one table and two time ranges measures drift against them. Reference rows get
+/// stand-in timestamps from `i64::MIN` up, which the returned reference range covers; current
+/// rows keep theirs. Columns are matched by name, categories merged by name.
+pub fn with_reference(
+    reference: &PredictionTable,
+    current: &PredictionTable,
+) -> (PredictionTable, TimeRange) {
+    let nr = reference.timestamp_ns.len();
+    let nc = current.timestamp_ns.len();
+    let mut timestamp_ns: Vec<i64> = (0..nr).map(|i| i64::MIN.saturating_add(i as i64)).collect();
+    timestamp_ns.extend_from_slice(&current.timestamp_ns);
+    let mut names: Vec<&str> = reference
+        .features
+        .iter()
+        .chain(&current.features)
+        .map(|c| c.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let find = |t: &'_ PredictionTable, name: &str| -> Option<FeatureColumn> {
+        t.features.iter().find(|c| c.name == name).cloned()
+    };
+    let features = names
+        .iter()
+        .map(|name| merge_columns(name, find(reference, name), nr, find(current, name), nc))
+        .collect();
+    let table = PredictionTable {
+        model: current.model.clone(),
+        timestamp_ns,
+        features,
+        prediction: merge_columns(
+            "prediction",
+            Some(reference.prediction.clone()),
+            nr,
+            Some(current.prediction.clone()),
+            nc,
+        ),
+        confidence: merge_columns(
+            "confidence",
+            Some(reference.confidence.clone()),
+            nr,
+            Some(current.confidence.clone()),
+            nc,
+        ),
+    };
+    let range = TimeRange {
+        from_ns: i64::MIN,
+        to_ns: i64::MIN.saturating_add(nr as i64),
+    };
+    (table, range)
+}
+
+fn merge_columns(
+    name: &str,
+    first: Option<FeatureColumn>,
+    first_rows: usize,
+    second: Option<FeatureColumn>,
+    second_rows: usize,
+) -> FeatureColumn {
+    let mut out = first.unwrap_or_default();
+    out.name = name.to_owned();
+    out.cells.resize(first_rows, Cell::Missing);
+    let Some(second) = second else {
+        out.cells.resize(first_rows + second_rows, Cell::Missing);
+        return out;
+    };
+    let mut index: HashMap<String, u32> = out
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.clone(), i as u32))
+        .collect();
+    let remap: Vec<u32> = second
+        .categories
+        .iter()
+        .map(|c| {
+            *index.entry(c.clone()).or_insert_with(|| {
+                out.categories.push(c.clone());
+                (out.categories.len() - 1) as u32
+            })
+        })
+        .collect();
+    out.cells.extend(second.cells.iter().map(|cell| {
+        match cell {
+            Cell::Category(i) => remap
+                .get(*i as usize)
+                .map_or(Cell::Missing, |j| Cell::Category(*j)),
+            other => *other,
+        }
+    }));
+    out.cells.resize(first_rows + second_rows, Cell::Missing);
+    out
+}
+
+/// One bar of a [`FeatureHistogram`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistogramBin {
+    /// The category, or the bin's range.
+    pub label: String,
+    /// Numeric bins: `[lo, hi)`; categories: their rank (`lo`) and `lo + 1`.
+    pub lo: f64,
+    pub hi: f64,
+    /// Shares (0 to 1) of the window's non-missing values.
+    pub reference_share: f64,
+    pub current_share: f64,
+}
+
+/// Reference and current distributions of one column, for drawing them over each other.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FeatureHistogram {
+    pub feature: String,
+    pub kind: FeatureKind,
+    pub bins: Vec<HistogramBin>,
+}
+
+/// Categories beyond this many (by rows) are drawn as one "other" bar.
+const SHOWN_CATEGORIES: usize = 24;
+
+/// The histogram of one column in both windows: the Sturges bins the drift measures use
+/// (numeric features with more than 30 distinct reference values), one bar per value for
+/// fewer, one bar per category (the most frequent first) for categorical ones.
+pub fn feature_histogram(
+    column: &FeatureColumn,
+    timestamps_ns: &[i64],
+    reference: TimeRange,
+    current: TimeRange,
+) -> FeatureHistogram {
+    let mut r = window_of(column, timestamps_ns, reference);
+    let mut c = window_of(column, timestamps_ns, current);
+    let kind = kind_of(&r, &c);
+    let shares = |counts: &[u64], n: usize| -> Vec<f64> {
+        counts.iter().map(|k| *k as f64 / n.max(1) as f64).collect()
+    };
+    let bins = match kind {
+        FeatureKind::Numeric => {
+            r.numbers.sort_unstable_by(f64::total_cmp);
+            c.numbers.sort_unstable_by(f64::total_cmp);
+            if distinct_sorted(&r.numbers) > 30 {
+                let mut all = r.numbers.clone();
+                all.extend_from_slice(&c.numbers);
+                let edges = sturges_edges(&all);
+                let rs = shares(&histogram(&r.numbers, &edges), r.numbers.len());
+                let cs = shares(&histogram(&c.numbers, &edges), c.numbers.len());
+                edges
+                    .windows(2)
+                    .zip(rs.iter().zip(&cs))
+                    .map(|(e, (a, b))| {
+                        let (lo, hi) = (e.first().copied(), e.get(1).copied());
+                        let (lo, hi) = (lo.unwrap_or(0.0), hi.unwrap_or(0.0));
+                        HistogramBin {
+                            label: format!("{} to {}", short_number(lo), short_number(hi)),
+                            lo,
+                            hi,
+                            reference_share: *a,
+                            current_share: *b,
+                        }
+                    })
+                    .collect()
+            } else {
+                let mut values: Vec<f64> = r.numbers.iter().chain(&c.numbers).copied().collect();
+                values.sort_unstable_by(f64::total_cmp);
+                values.dedup();
+                let count = |v: &[f64], x: f64| {
+                    v.partition_point(|y| *y < x)..v.partition_point(|y| *y <= x)
+                };
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| HistogramBin {
+                        label: short_number(*x),
+                        lo: i as f64,
+                        hi: i as f64 + 1.0,
+                        reference_share: share(count(&r.numbers, *x).len(), r.numbers.len()),
+                        current_share: share(count(&c.numbers, *x).len(), c.numbers.len()),
+                    })
+                    .collect()
+            }
+        }
+        FeatureKind::Categorical => {
+            let nr = r.categories.iter().sum::<u64>() as usize;
+            let nc = c.categories.iter().sum::<u64>() as usize;
+            let mut order: Vec<usize> = (0..column.categories.len())
+                .filter(|i| {
+                    r.categories.get(*i).copied().unwrap_or(0)
+                        + c.categories.get(*i).copied().unwrap_or(0)
+                        > 0
+                })
+                .collect();
+            let rows = |i: &usize| {
+                r.categories.get(*i).copied().unwrap_or(0)
+                    + c.categories.get(*i).copied().unwrap_or(0)
+            };
+            order.sort_by_key(|i| std::cmp::Reverse(rows(i)));
+            let mut bins: Vec<HistogramBin> = order
+                .iter()
+                .take(SHOWN_CATEGORIES)
+                .enumerate()
+                .map(|(rank, i)| HistogramBin {
+                    label: column.categories.get(*i).cloned().unwrap_or_default(),
+                    lo: rank as f64,
+                    hi: rank as f64 + 1.0,
+                    reference_share: share(r.categories.get(*i).copied().unwrap_or(0) as usize, nr),
+                    current_share: share(c.categories.get(*i).copied().unwrap_or(0) as usize, nc),
+                })
+                .collect();
+            let rest = order.get(SHOWN_CATEGORIES..).unwrap_or_default();
+            if !rest.is_empty() {
+                let sum = |counts: &[u64]| -> usize {
+                    rest.iter()
+                        .map(|i| counts.get(*i).copied().unwrap_or(0) as usize)
+                        .sum()
+                };
+                let rank = bins.len() as f64;
+                bins.push(HistogramBin {
+                    label: format!("{} others", rest.len()),
+                    lo: rank,
+                    hi: rank + 1.0,
+                    reference_share: share(sum(&r.categories), nr),
+                    current_share: share(sum(&c.categories), nc),
+                });
+            }
+            bins
+        }
+    };
+    FeatureHistogram {
+        feature: column.name.clone(),
+        kind,
+        bins,
+    }
+}
+
+/// A number as a short axis or bin label.
+fn short_number(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else if x.abs() >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1037,5 +1281,75 @@ mod tests {
         // P(K > 1.36) is about 0.05.
         assert!((kolmogorov_sf(1.358_1) - 0.05).abs() < 1e-3);
         assert!((kolmogorov_sf(0.5) - 0.963_945).abs() < 1e-5);
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    fn table(times: &[i64], cats: &[&str], nums: &[f64]) -> PredictionTable {
+        let mut categories: Vec<String> = Vec::new();
+        let cells = cats
+            .iter()
+            .map(|c| {
+                let i = categories.iter().position(|x| x == c).unwrap_or_else(|| {
+                    categories.push((*c).to_owned());
+                    categories.len() - 1
+                });
+                Cell::Category(i as u32)
+            })
+            .collect();
+        PredictionTable {
+            model: "m".into(),
+            timestamp_ns: times.to_vec(),
+            features: vec![
+                FeatureColumn {
+                    name: "country".into(),
+                    cells,
+                    categories,
+                },
+                FeatureColumn {
+                    name: "x".into(),
+                    cells: nums.iter().map(|x| Cell::Number(*x)).collect(),
+                    categories: Vec::new(),
+                },
+            ],
+            prediction: FeatureColumn::default(),
+            confidence: FeatureColumn::default(),
+        }
+    }
+
+    #[test]
+    fn reference_rows_come_first_and_categories_merge_by_name() {
+        let reference = table(&[50, 60], &["US", "CA"], &[1.0, 2.0]);
+        let current = table(&[10, 20, 30], &["CA", "MX", "CA"], &[5.0, 6.0, 7.0]);
+        let (merged, range) = with_reference(&reference, &current);
+        assert_eq!(merged.timestamp_ns.len(), 5);
+        assert!(range.contains(merged.timestamp_ns[1]));
+        assert!(!range.contains(merged.timestamp_ns[2]));
+        let country = &merged.features[0];
+        assert_eq!(country.categories, vec!["US", "CA", "MX"]);
+        assert_eq!(country.cells[2], Cell::Category(1));
+        assert_eq!(country.cells[3], Cell::Category(2));
+        let current_range = TimeRange {
+            from_ns: 0,
+            to_ns: 100,
+        };
+        let d = feature_drift(
+            country,
+            &merged.timestamp_ns,
+            range,
+            current_range,
+            &Thresholds::default(),
+        );
+        assert_eq!(d.reference_rows, 2);
+        assert_eq!(d.current_rows, 3);
+        assert_eq!(d.new_categories, vec!["MX"]);
+        let h = feature_histogram(country, &merged.timestamp_ns, range, current_range);
+        assert_eq!(h.kind, FeatureKind::Categorical);
+        let ca = h.bins.iter().find(|b| b.label == "CA").expect("CA bar");
+        assert!((ca.reference_share - 0.5).abs() < 1e-12);
+        assert!((ca.current_share - 2.0 / 3.0).abs() < 1e-12);
     }
 }

@@ -13,14 +13,27 @@ use tracedeck::store::Store;
 /// Errors and warnings printed per file; `--json` has them all (up to the importer's cap).
 const SHOWN_DIAGNOSTICS: usize = 20;
 
-pub fn run(db: &Path, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+/// Imports `paths`, then `reference` files, whose imports are marked as the drift reference.
+pub fn run(
+    db: &Path,
+    paths: &[PathBuf],
+    reference: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let mut store = Store::open(db).with_context(|| format!("opening store {}", db.display()))?;
     let control = ImportControl::default();
     let bar = progress_bar();
     let reports = std::thread::scope(|scope| {
         let job = std::thread::Builder::new()
             .name("import".into())
-            .spawn_scoped(scope, || ingest::import_paths(&mut store, paths, &control))?;
+            .spawn_scoped(scope, || -> anyhow::Result<Vec<FileReport>> {
+                let mut reports = ingest::import_paths(&mut store, paths, &control)?;
+                if !reference.is_empty() {
+                    let marked = ingest::import_reference(&mut store, reference, &control)?;
+                    reports.extend(marked);
+                }
+                Ok(reports)
+            })?;
         while !job.is_finished() {
             let p = control.snapshot();
             bar.set_length(p.bytes_total.max(1));
@@ -36,14 +49,30 @@ pub fn run(db: &Path, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode>
         job.join()
             .map_err(|_| anyhow::anyhow!("the import thread panicked"))
     })??;
+    let references: Vec<&Path> = reports
+        .iter()
+        .filter(|r| r.import_id.is_some() && r.predictions_read > 0 && is_reference(r, reference))
+        .map(|r| r.path.as_path())
+        .collect();
     bar.finish_and_clear();
     let counts = store.counts()?;
     if json {
-        let out = serde_json::json!({ "store": db, "files": reports, "counts": counts });
+        let out = serde_json::json!({
+            "store": db,
+            "files": reports,
+            "counts": counts,
+            "reference": references,
+        });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         for report in &reports {
             print_report(report);
+        }
+        for path in &references {
+            println!(
+                "reference: {} (drift is measured against it)",
+                path.display()
+            );
         }
         println!(
             "store {}: {} spans, {} traces, {} services",
@@ -62,6 +91,10 @@ pub fn run(db: &Path, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn is_reference(report: &FileReport, reference: &[PathBuf]) -> bool {
+    ingest::expand_paths(reference).contains(&report.path)
 }
 
 fn progress_bar() -> ProgressBar {

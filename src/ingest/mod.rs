@@ -24,6 +24,7 @@ use serde::Serialize;
 
 pub use diagnostics::{Diagnostic, Location, Severity};
 use parsed::Parsed;
+pub use predictions::import_reference;
 
 use crate::model::{Anomalies, Span, hex_lower};
 use crate::store::{Store, StoreError};

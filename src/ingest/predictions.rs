@@ -18,6 +18,7 @@ use super::{FileReport, ImportControl, Outcome, sniff};
 use crate::store::{
     ImportStatus, ImportTotals, PredictionRecord, PredictionWriter, Scalar, Store, StoreError,
 };
+use std::path::PathBuf;
 
 /// Bytes of lines per work item.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -796,6 +797,45 @@ impl FileReport {
             self.diagnostics.push(d);
         }
     }
+}
+
+/// Imports prediction logs as the drift reference (`tracedeck import --reference`, the Drift
+/// tab's "Import reference file..."): each import that kept predictions is marked `reference`.
+/// Predictions already in the store (from an import without the role) stay where they were;
+/// the file's report warns about them.
+pub fn import_reference(
+    store: &mut Store,
+    paths: &[PathBuf],
+    control: &ImportControl,
+) -> Result<Vec<FileReport>, StoreError> {
+    let mut reports = super::import_paths(store, paths, control)?;
+    for report in &mut reports {
+        let Some(id) = report.import_id else {
+            continue;
+        };
+        if report.predictions_read == 0 {
+            report.warnings += 1;
+            report.diagnostics.push(Diagnostic::warning(
+                Location::File,
+                "no predictions in this file: it is not a reference",
+            ));
+            continue;
+        }
+        store.set_import_role(id, "reference")?;
+        let already = report
+            .predictions_read
+            .saturating_sub(report.predictions_new);
+        if already > 0 {
+            report.warnings += 1;
+            report.diagnostics.push(Diagnostic::warning(
+                Location::File,
+                format!(
+                    "{already} predictions were already in the store: they keep the role of the import that stored them"
+                ),
+            ));
+        }
+    }
+    Ok(reports)
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ pub use error::StoreError;
 pub use failure_queries::{AttemptRow, CheckedSpanRow, OperationCount, ServiceOperationDurations};
 pub use filter::SpanFilter;
 pub use prediction_queries::{
-    Cell, FeatureColumn, ModelSpan, PredictionRow, PredictionTable, ResourceVersions, VersionRow,
+    Cell, FeatureColumn, ModelSpan, PredictionRow, PredictionTable, ReferenceImport,
+    ResourceVersions, RowSource, VersionRow,
 };
 pub use prediction_writer::{PredictionRecord, PredictionWriter, Scalar};
 pub use prepare::{PreparedBlock, prepare_blocks};

@@ -1,13 +1,47 @@
 //! Reads of the `predictions` table for drift and version skew: the models and their time
 //! spans, one model's predictions as columns (features, prediction, confidence), the version
 //! facts of every prediction, the versions trace resources announce (`service.version`,
-//! `*.model.version`), and the predictions linked to a trace.
+//! `*.model.version`), the predictions linked to a trace, the reference imports and the
+//! worst predictions of a window.
 
 use std::collections::HashMap;
 
 use rusqlite::types::ValueRef;
 
 use super::{Store, StoreError};
+
+/// Which predictions a read covers: all of them, those of reference imports
+/// (`tracedeck import --reference`), or the others (production traffic).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RowSource {
+    #[default]
+    All,
+    Reference,
+    Production,
+}
+
+impl RowSource {
+    /// The SQL condition on `predictions` (a constant, no user input).
+    fn condition(self) -> &'static str {
+        match self {
+            Self::All => "1",
+            Self::Reference => {
+                "import_id IN (SELECT import_id FROM import_roles WHERE role = 'reference')"
+            }
+            Self::Production => {
+                "import_id NOT IN (SELECT import_id FROM import_roles WHERE role = 'reference')"
+            }
+        }
+    }
+}
+
+/// An import marked as the reference, with its predictions per model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferenceImport {
+    pub import_id: i64,
+    pub path: String,
+    pub rows: u64,
+}
 
 /// One feature value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -162,10 +196,16 @@ fn json_cell(value: &serde_json::Value, column: &mut FeatureColumn, names: &mut 
 impl Store {
     /// Every model with predictions, by name.
     pub fn prediction_models(&self) -> Result<Vec<ModelSpan>, StoreError> {
-        let mut stmt = self.conn().prepare(
+        self.prediction_models_of(RowSource::All)
+    }
+
+    /// Every model with predictions from `source`, by name.
+    pub fn prediction_models_of(&self, source: RowSource) -> Result<Vec<ModelSpan>, StoreError> {
+        let mut stmt = self.conn().prepare(&format!(
             "SELECT model, COUNT(*), MIN(timestamp_ns), MAX(timestamp_ns)
-             FROM predictions GROUP BY model ORDER BY model",
-        )?;
+             FROM predictions WHERE {} GROUP BY model ORDER BY model",
+            source.condition()
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok(ModelSpan {
                 model: r.get(0)?,
@@ -192,11 +232,23 @@ impl Store {
         from_ns: i64,
         to_ns: i64,
     ) -> Result<PredictionTable, StoreError> {
-        let mut stmt = self.conn().prepare(
+        self.prediction_table_of(model, from_ns, to_ns, RowSource::All)
+    }
+
+    /// [`Store::prediction_table`] of the predictions from `source` only.
+    pub fn prediction_table_of(
+        &self,
+        model: &str,
+        from_ns: i64,
+        to_ns: i64,
+        source: RowSource,
+    ) -> Result<PredictionTable, StoreError> {
+        let mut stmt = self.conn().prepare(&format!(
             "SELECT timestamp_ns, features, prediction, confidence FROM predictions
-             WHERE model = ?1 AND timestamp_ns >= ?2 AND timestamp_ns < ?3
+             WHERE model = ?1 AND timestamp_ns >= ?2 AND timestamp_ns < ?3 AND {}
              ORDER BY timestamp_ns",
-        )?;
+            source.condition()
+        ))?;
         let mut rows = stmt.query(rusqlite::params![model, from_ns, to_ns])?;
         let mut table = PredictionTable {
             model: model.to_owned(),
@@ -256,13 +308,21 @@ impl Store {
 
     /// The versions, confidence and correctness of every prediction, by model and time.
     pub fn prediction_versions(&self) -> Result<Vec<VersionRow>, StoreError> {
+        self.prediction_versions_of(None)
+    }
+
+    /// [`Store::prediction_versions`] of one model (or all of them).
+    pub fn prediction_versions_of(
+        &self,
+        model: Option<&str>,
+    ) -> Result<Vec<VersionRow>, StoreError> {
         let mut stmt = self.conn().prepare(
             "SELECT model, model_version, pipeline_version, timestamp_ns, confidence,
                     CASE WHEN label IS NULL OR prediction IS NULL THEN NULL
                          ELSE label IS NOT prediction END
-             FROM predictions ORDER BY model, timestamp_ns",
+             FROM predictions WHERE ?1 IS NULL OR model = ?1 ORDER BY model, timestamp_ns",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map([model], |r| {
             Ok(VersionRow {
                 model: r.get(0)?,
                 model_version: r.get(1)?,
@@ -286,6 +346,48 @@ impl Store {
             "SELECT {PREDICTION_COLUMNS} FROM predictions WHERE trace_id = ?1 ORDER BY timestamp_ns"
         ))?;
         let rows = stmt.query_map([&trace_id[..]], prediction_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The worst predictions of one model in a window: wrong ones (a label that differs from
+    /// the prediction) first, then by confidence, lowest first.
+    pub fn worst_predictions(
+        &self,
+        model: &str,
+        from_ns: i64,
+        to_ns: i64,
+        source: RowSource,
+        limit: usize,
+    ) -> Result<Vec<PredictionRow>, StoreError> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {PREDICTION_COLUMNS} FROM predictions
+             WHERE model = ?1 AND timestamp_ns >= ?2 AND timestamp_ns < ?3 AND {}
+             ORDER BY (label IS NOT NULL AND prediction IS NOT NULL AND label IS NOT prediction) DESC,
+                      confidence IS NULL, confidence, timestamp_ns
+             LIMIT ?4",
+            source.condition()
+        ))?;
+        let rows = stmt.query_map(
+            rusqlite::params![model, from_ns, to_ns, limit as i64],
+            prediction_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The imports marked as the reference, with how many predictions each holds.
+    pub fn reference_imports(&self) -> Result<Vec<ReferenceImport>, StoreError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT r.import_id, i.path, (SELECT COUNT(*) FROM predictions p WHERE p.import_id = r.import_id)
+             FROM import_roles r JOIN imports i ON i.id = r.import_id
+             WHERE r.role = 'reference' ORDER BY r.import_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ReferenceImport {
+                import_id: r.get(0)?,
+                path: r.get(1)?,
+                rows: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -174,3 +174,16 @@ impl Drop for PredictionWriter<'_> {
         }
     }
 }
+
+impl Store {
+    /// Marks an import with a role (`reference`: its predictions are the reference drift is
+    /// measured against), replacing any role it had.
+    pub fn set_import_role(&mut self, import_id: i64, role: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO import_roles (import_id, role) VALUES (?1, ?2)
+             ON CONFLICT(import_id) DO UPDATE SET role = excluded.role",
+            params![import_id, role],
+        )?;
+        Ok(())
+    }
+}

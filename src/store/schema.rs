@@ -147,6 +147,14 @@ CREATE INDEX predictions_by_trace ON predictions(trace_id) WHERE trace_id IS NOT
     r"
 ALTER TABLE spans ADD COLUMN validation_candidate INTEGER NOT NULL DEFAULT 0;
 ",
+    // 4 -> 5: import roles (issue 6): an import marked `reference` (`tracedeck import --reference`)
+    // holds the reference predictions drift is measured against.
+    r"
+CREATE TABLE import_roles (
+    import_id INTEGER PRIMARY KEY REFERENCES imports(id),
+    role      TEXT NOT NULL
+);
+",
 ];
 
 /// Rust steps of a migration, run after its SQL in the same transaction.

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ingest::Outcome;
 use crate::store::{SpanFilter, Store};
 
 use super::conversations::ConversationsView;
@@ -210,47 +209,35 @@ impl TracedeckApp {
         self.import = None;
         self.generation += 1;
         match result {
-            Ok(reports) => {
-                let files = reports.len();
-                let spans_new: u64 = reports.iter().map(|r| r.spans_new).sum();
-                let errors: u64 = reports.iter().map(|r| r.errors).sum();
-                let warnings: u64 = reports.iter().map(|r| r.warnings).sum();
-                let refused = reports
-                    .iter()
-                    .filter(|r| r.outcome == Outcome::Rejected)
-                    .count();
-                let cancelled = reports.iter().any(|r| r.outcome == Outcome::Cancelled);
-                let mut text = format!(
-                    "Imported {files} file{}: {} new spans",
-                    if files == 1 { "" } else { "s" },
-                    format::count(spans_new)
-                );
-                if refused > 0 {
-                    text.push_str(&format!(", {refused} refused"));
-                }
-                if errors + warnings > 0 {
-                    text.push_str(&format!(
-                        ", {errors} errors, {warnings} warnings (see Import log)"
-                    ));
-                }
-                if cancelled {
-                    text.push_str(" — cancelled; what was imported before stays");
-                }
-                let kind = if refused > 0 || errors > 0 {
-                    ToastKind::Warning
-                } else {
-                    ToastKind::Info
-                };
-                if errors + warnings > 0 || refused > 0 {
-                    self.import_log.open = true;
-                }
-                self.import_log.add(reports);
-                self.toasts.add(kind, text);
-            }
+            Ok(reports) => self.imported(reports),
             Err(e) => self
                 .toasts
                 .add(ToastKind::Error, format!("Import failed: {e}")),
         }
+    }
+
+    /// Shows a finished import: a toast with its summary, its reports in the Import log.
+    fn imported(&mut self, reports: Vec<crate::ingest::FileReport>) {
+        let summary = super::import_log::summary(&reports);
+        if summary.open_log {
+            self.import_log.open = true;
+        }
+        self.import_log.add(reports);
+        let kind = if summary.warning {
+            ToastKind::Warning
+        } else {
+            ToastKind::Info
+        };
+        self.toasts.add(kind, summary.text);
+    }
+
+    /// The view state of the Drift tab (for tests).
+    pub fn drift_view(&self) -> &DriftView {
+        &self.drift
+    }
+
+    pub fn drift_view_mut(&mut self) -> &mut DriftView {
+        &mut self.drift
     }
 
     fn pick_files(&mut self, ctx: &egui::Context) {
@@ -488,7 +475,8 @@ impl TracedeckApp {
         self.show_about = open;
     }
 
-    fn navigate(&mut self, nav: Vec<Nav>) {
+    /// Carries out navigation requests (views make them through `ViewCtx::navigate`).
+    pub fn navigate(&mut self, nav: Vec<Nav>) {
         for n in nav {
             match n {
                 Nav::Tab(tab) => self.settings.tab = tab,
@@ -595,6 +583,11 @@ impl TracedeckApp {
         };
         if filter != self.filter {
             self.filter = filter;
+        }
+        let reference_reports = self.drift.take_finished_import();
+        if !reference_reports.is_empty() {
+            self.generation += 1;
+            self.imported(reference_reports);
         }
         self.navigate(nav);
         self.toasts.ui(&ctx);

@@ -1,7 +1,66 @@
 //! The Import log: every file of every import this session (and earlier ones from the store),
-//! its outcome and counts, and each error or warning with its file, line or frame.
+//! its outcome and counts (spans or predictions), and each error or warning with its file, line
+//! or frame; and the one-line summary a finished import shows as a toast.
 
 use crate::ingest::{FileReport, Outcome, Severity};
+
+use super::format;
+
+/// What a finished import says in its toast.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub text: String,
+    /// Something was refused or had errors.
+    pub warning: bool,
+    /// The Import log should open (errors, warnings or refused files).
+    pub open_log: bool,
+}
+
+/// The summary of a finished import: files, new spans and predictions, refusals and problems.
+pub fn summary(reports: &[FileReport]) -> ImportSummary {
+    let files = reports.len();
+    let spans_new: u64 = reports.iter().map(|r| r.spans_new).sum();
+    let predictions_read: u64 = reports.iter().map(|r| r.predictions_read).sum();
+    let predictions_new: u64 = reports.iter().map(|r| r.predictions_new).sum();
+    let errors: u64 = reports.iter().map(|r| r.errors).sum();
+    let warnings: u64 = reports.iter().map(|r| r.warnings).sum();
+    let refused = reports
+        .iter()
+        .filter(|r| r.outcome == Outcome::Rejected)
+        .count();
+    let cancelled = reports.iter().any(|r| r.outcome == Outcome::Cancelled);
+    let mut parts = Vec::new();
+    if spans_new > 0 || predictions_read == 0 {
+        parts.push(format!("{} new spans", format::count(spans_new)));
+    }
+    if predictions_read > 0 {
+        parts.push(format!(
+            "{} new predictions",
+            format::count(predictions_new)
+        ));
+    }
+    let mut text = format!(
+        "Imported {files} file{}: {}",
+        if files == 1 { "" } else { "s" },
+        parts.join(", ")
+    );
+    if refused > 0 {
+        text.push_str(&format!(", {refused} refused"));
+    }
+    if errors + warnings > 0 {
+        text.push_str(&format!(
+            ", {errors} errors, {warnings} warnings (see Import log)"
+        ));
+    }
+    if cancelled {
+        text.push_str(" — cancelled; what was imported before stays");
+    }
+    ImportSummary {
+        text,
+        warning: refused > 0 || errors > 0,
+        open_log: errors + warnings > 0 || refused > 0,
+    }
+}
 
 #[derive(Default)]
 pub struct ImportLog {
@@ -70,12 +129,20 @@ fn report_ui(ui: &mut egui::Ui, r: &FileReport) {
     ui.horizontal_wrapped(|ui| {
         ui.colored_label(color, egui::RichText::new(badge).strong());
         ui.label(egui::RichText::new(r.path.display().to_string()).monospace());
+        let counts = if r.predictions_read > 0 {
+            format!(
+                "{} predictions ({} new)",
+                r.predictions_read, r.predictions_new
+            )
+        } else {
+            format!(
+                "{} spans ({} new), {} traces",
+                r.spans_read, r.spans_new, r.traces
+            )
+        };
         ui.weak(format!(
-            "[{}] {} spans ({} new), {} traces{}",
+            "[{}] {counts}{}",
             r.format,
-            r.spans_read,
-            r.spans_new,
-            r.traces,
             if r.skipped_lines > 0 {
                 format!(", {} metrics/logs lines skipped", r.skipped_lines)
             } else {
@@ -99,4 +166,51 @@ fn report_ui(ui: &mut egui::Ui, r: &FileReport) {
         ui.weak(format!("    … and {hidden} more"));
     }
     ui.add_space(4.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(spans_new: u64, predictions: u64) -> FileReport {
+        let mut r = FileReport {
+            path: "f".into(),
+            format: "x".into(),
+            outcome: Outcome::Ok,
+            spans_read: 0,
+            spans_new: 0,
+            duplicates: 0,
+            traces: 0,
+            documents: 0,
+            skipped_lines: 0,
+            predictions_read: 0,
+            predictions_new: 0,
+            errors: 0,
+            warnings: 0,
+            diagnostics: Vec::new(),
+            import_id: None,
+        };
+        r.spans_new = spans_new;
+        r.predictions_read = predictions;
+        r.predictions_new = predictions;
+        r
+    }
+
+    #[test]
+    fn summary_mentions_predictions() {
+        let s = summary(&[report(0, 3002)]);
+        assert!(
+            s.text.contains("3\u{202f}002 new predictions"),
+            "{}",
+            s.text
+        );
+        assert!(!s.text.contains("spans"), "{}", s.text);
+        let s = summary(&[report(10, 0), report(0, 5)]);
+        assert!(
+            s.text.contains("10 new spans, 5 new predictions"),
+            "{}",
+            s.text
+        );
+        assert!(!s.warning);
+    }
 }

@@ -116,6 +116,8 @@ type DetailKey = (TraceId, SpanId, u64);
 pub struct SpanDetailView {
     target: Option<(TraceId, SpanId)>,
     query: Query<DetailKey, Option<Arc<PreparedDetail>>>,
+    /// The trace's predictions (issue 6), each opening in the Drift tab.
+    predictions: super::drift::TracePredictions,
 }
 
 impl SpanDetailView {
@@ -175,6 +177,7 @@ impl SpanDetailView {
             .id_salt("span_detail_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
+                self.predictions.ui(ui, ctx, trace_id);
                 action = draw(ui, ctx, &prepared);
             });
         action
