@@ -527,6 +527,14 @@ fn step_facts_ui(ui: &mut Ui, ctx: &ViewCtx, step: &Step) {
         if let Some(reason) = &step.finish_reason {
             ui.label(format!("finish {reason}"));
         }
+        if let Some(status) = step.http_status {
+            let text = RichText::new(format!("HTTP {status}"));
+            ui.label(if status >= 400 {
+                text.color(palette::WARNING).strong()
+            } else {
+                text
+            });
+        }
         if step.failed || step.error_class != ErrorClass::Ok {
             let class = step.error_class.as_str();
             ui.label(
@@ -552,6 +560,20 @@ fn step_facts_ui(ui: &mut Ui, ctx: &ViewCtx, step: &Step) {
             });
         }
     });
+    for (what, cut_at) in [
+        ("request", step.request_cut_at),
+        ("response", step.response_cut_at),
+    ] {
+        if let Some(at) = cut_at {
+            ui.label(
+                RichText::new(format!(
+                    "The recorded {what} was cut at byte {at} (a telemetry size limit): what \
+                     follows is incomplete in the trace, not necessarily in what was sent."
+                ))
+                .color(palette::WARNING),
+            );
+        }
+    }
     if !step.status_message.is_empty() {
         ui.add(
             egui::Label::new(
@@ -561,5 +583,17 @@ fn step_facts_ui(ui: &mut Ui, ctx: &ViewCtx, step: &Step) {
             )
             .wrap(),
         );
+    }
+    for message in &step.exception_messages {
+        if message != &step.status_message {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("exception: {message}"))
+                        .monospace()
+                        .color(palette::WARNING),
+                )
+                .wrap(),
+            );
+        }
     }
 }

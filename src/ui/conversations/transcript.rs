@@ -241,6 +241,37 @@ pub fn arguments_ui(ui: &mut Ui, arguments: &str) {
     }
 }
 
+/// The text of `gen_ai.system_instructions`: its parts' contents when it is the usual JSON list
+/// of parts, the text as recorded otherwise.
+pub fn instructions_text(recorded: &str) -> String {
+    let parts: Option<Vec<serde_json::Value>> = serde_json::from_str(recorded).ok();
+    let texts: Option<Vec<&str>> = parts.as_ref().and_then(|parts| {
+        parts
+            .iter()
+            .map(|p| p.get("content").and_then(serde_json::Value::as_str))
+            .collect()
+    });
+    match texts {
+        Some(texts) if !texts.is_empty() => texts.join("\n"),
+        _ => recorded.to_owned(),
+    }
+}
+
+fn system_instructions_ui(ui: &mut Ui, recorded: &str) {
+    egui::Frame::group(ui.style())
+        .fill(role_fill(ui, &Role::System))
+        .inner_margin(egui::Margin::same(6))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new("system instructions").strong());
+            ui.add(
+                egui::Label::new(instructions_text(recorded))
+                    .wrap()
+                    .selectable(true),
+            );
+        });
+}
+
 /// The findings of `payload` about message `index`, with their indices in `all`.
 pub fn findings_for(
     all: &[Finding],
@@ -281,6 +312,9 @@ pub fn step_ui(
                     ui.weak(text);
                 }
             });
+            if let Some(instructions) = &step.system_instructions {
+                system_instructions_ui(ui, instructions);
+            }
             if step.request.is_empty() {
                 ui.weak("(the span recorded no request messages)");
             }
@@ -407,6 +441,18 @@ mod tests {
         );
         assert_eq!(message_changes(None, &before), [Change::New, Change::New]);
         assert!(message_changes(Some(&before), &[]).is_empty());
+    }
+
+    #[test]
+    fn system_instructions_read_as_text() {
+        assert_eq!(
+            instructions_text(
+                r#"[{"type":"text","content":"Be brief."},{"type":"text","content":"No PII."}]"#
+            ),
+            "Be brief.\nNo PII."
+        );
+        assert_eq!(instructions_text("Be brief."), "Be brief.");
+        assert_eq!(instructions_text("[]"), "[]");
     }
 
     #[test]
