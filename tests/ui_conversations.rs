@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 use common::app::{app_on_samples, shows, shows_containing, step_until};
@@ -16,6 +17,8 @@ use tracedeck::analysis::conversation::{
     ToolRun,
 };
 use tracedeck::model::error_class::ErrorClass;
+use tracedeck::model::hex_lower;
+use tracedeck::samples::{self, SampleOptions};
 use tracedeck::store::{SpanFilter, Store};
 use tracedeck::ui::conversations::payload;
 use tracedeck::ui::conversations::replay::Replay;
@@ -153,7 +156,7 @@ fn hand_made() -> Conversation {
             "tool_result blocks must come first in the user message",
         ),
         finding(Some(at + 5..at + 100_000), "a range past the end"),
-        finding(Some(3..2), "a reversed range"),
+        finding(Some(Range { start: 3, end: 2 }), "a reversed range"),
     ];
     Conversation {
         key: "conv_hand_made".to_owned(),
@@ -292,25 +295,44 @@ fn empty_and_odd_conversations_draw() {
     assert!(shows_containing(&harness, "héllo"));
 }
 
-/// The conversation the samples plant with out-of-order tool results.
-fn out_of_order_conversation(db: &std::path::Path) -> (Conversation, usize) {
+/// The conversation the samples plant with out-of-order tool results (from the generator's
+/// ground truth), its failed and repaired steps, and the index of its `tool_result_order`
+/// finding.
+struct OutOfOrder {
+    conv: Conversation,
+    failed_step: usize,
+    repaired_step: usize,
+    finding: usize,
+}
+
+fn out_of_order_conversation(db: &std::path::Path) -> OutOfOrder {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let truth = samples::generate(&SampleOptions::default(), dir.path())
+        .expect("generate")
+        .out_of_order;
     let store = Store::open(db).expect("store");
-    let all = conversation::list(&store, &SpanFilter::default()).expect("list");
-    let key = all
-        .iter()
-        .find(|c| c.first_rule == Some(Rule::ToolResultOrder))
-        .or_else(|| all.iter().find(|c| c.findings > 0))
-        .map(|c| c.key.clone())
-        .expect("a conversation with findings in the samples");
-    let conv = conversation::load(&store, &key)
+    let conv = conversation::load(&store, &truth.conversation_id)
         .expect("load")
-        .expect("the conversation");
+        .expect("the out-of-order conversation");
+    let step_of = |span_hex: &str| {
+        conv.steps
+            .iter()
+            .position(|s| hex_lower(&s.span_id) == span_hex)
+            .expect("the span is a step")
+    };
+    let failed_step = step_of(&truth.failed_span_id);
+    let repaired_step = step_of(&truth.repaired_span_id);
     let finding = conv
         .findings
         .iter()
-        .position(|f| f.rule == Rule::ToolResultOrder)
-        .expect("a tool_result_order finding");
-    (conv, finding)
+        .position(|f| f.rule == Rule::ToolResultOrder && f.step == failed_step)
+        .expect("a tool_result_order finding at the failed step");
+    OutOfOrder {
+        conv,
+        failed_step,
+        repaired_step,
+        finding,
+    }
 }
 
 fn open_tab(harness: &mut Harness<'static, tracedeck::ui::TracedeckApp>) {
@@ -349,10 +371,16 @@ fn samples_list_and_findings_filter() {
 #[test]
 fn samples_out_of_order_results_replay_and_waterfall_links() {
     let (_guard, db, mut harness) = app_on_samples();
-    let (conv, finding_index) = out_of_order_conversation(&db);
-    let finding = conv.findings[finding_index].clone();
-    let step = &conv.steps[finding.step];
+    let OutOfOrder {
+        conv,
+        failed_step,
+        repaired_step,
+        finding,
+    } = out_of_order_conversation(&db);
+    let finding = conv.findings[finding].clone();
+    let failed = &conv.steps[failed_step];
     let steps = conv.steps.len();
+    let at_step = |i: usize| format!("Step {} of {steps}", i + 1);
 
     // The overview card opens the list filtered to conversations with findings.
     step_until(&mut harness, "the malformed conversations card", |h| {
@@ -363,64 +391,76 @@ fn samples_out_of_order_results_replay_and_waterfall_links() {
         h.state().tab() == Tab::Conversations && shows(h, &conv.key)
     });
     harness.get_by_label(&conv.key).click();
-    // Opened at its first finding.
+    // It opens at its first finding.
     let first = conv.findings[0].step;
     step_until(&mut harness, "the replay at the first finding", |h| {
-        shows(h, &format!("Step {} of {steps}", first + 1))
+        shows(h, &at_step(first))
     });
-    // Step with the keyboard to the out-of-order finding's step.
+
+    // Step with the keyboard from the first step to the failed request.
     harness.key_press(egui::Key::Home);
-    harness.step();
-    step_until(&mut harness, "the first step", |h| {
-        shows(h, &format!("Step 1 of {steps}"))
-    });
-    for _ in 0..finding.step {
+    step_until(&mut harness, "the first step", |h| shows(h, &at_step(0)));
+    let first_question = match conv.steps[0].request.first().and_then(|m| m.parts.first()) {
+        Some(Part::Text { text }) => text.clone(),
+        other => panic!("the conversation starts with a question, not {other:?}"),
+    };
+    assert!(shows(&harness, &first_question));
+    for i in 1..=failed_step {
         harness.key_press(egui::Key::ArrowRight);
-        harness.step();
+        step_until(&mut harness, "the next step", |h| shows(h, &at_step(i)));
     }
-    step_until(&mut harness, "the finding's step", |h| {
-        shows(h, &format!("Step {} of {steps}", finding.step + 1))
-    });
+    // The failed step: its 400, the rule, and the highlighted bytes.
+    assert!(shows(&harness, "Findings at this step (1)"));
     assert!(shows(&harness, "tool_result_order"));
-    let excerpt = tracedeck::ui::conversations::replay::excerpt(step, &finding)
+    assert!(shows(&harness, "HTTP 400") || shows_containing(&harness, "error (structural)"));
+    assert!(shows_containing(&harness, "invalid_request_error"));
+    let excerpt = tracedeck::ui::conversations::replay::excerpt(failed, &finding)
         .expect("the finding has bytes to highlight");
     assert!(
         shows(&harness, &excerpt),
         "the highlighted bytes: {excerpt}"
     );
-    // The step after the failed one re-sends the conversation: stepping changes the messages.
-    if finding.step + 1 < steps {
-        harness.key_press(egui::Key::ArrowRight);
-        step_until(&mut harness, "the next step", |h| {
-            shows(h, &format!("Step {} of {steps}", finding.step + 2))
-        });
-        harness.key_press(egui::Key::ArrowLeft);
-        step_until(&mut harness, "back at the finding", |h| {
-            shows(h, &format!("Step {} of {steps}", finding.step + 1))
-        });
-    }
-    // Raw JSON: the payload with the finding's bytes.
+    assert!(shows(&harness, "(customer is waiting) please hurry"));
+
+    // The repaired retry: the reordered message is marked changed, the finding is gone.
+    assert_eq!(
+        repaired_step,
+        failed_step + 1,
+        "the retry follows the failure"
+    );
+    harness.key_press(egui::Key::ArrowRight);
+    step_until(&mut harness, "the repaired step", |h| {
+        shows(h, &at_step(repaired_step))
+    });
+    assert!(shows(
+        &harness,
+        &format!("changed since step {}", failed_step + 1)
+    ));
+    assert!(!shows_containing(&harness, "Findings at this step"));
+    harness.key_press(egui::Key::ArrowLeft);
+    step_until(&mut harness, "back at the failed step", |h| {
+        shows(h, &at_step(failed_step))
+    });
+
+    // Raw JSON: the payload as recorded, re-indented, with the finding's bytes in it.
     harness.get_by_label("Raw JSON").click();
-    harness.run();
-    let raw = match finding.payload {
-        Payload::Request => &step.raw_request,
-        Payload::Response => &step.raw_response,
-    };
-    let pretty = payload::pretty(raw);
+    let pretty = payload::pretty(&failed.raw_request);
     step_until(&mut harness, "the raw payload", |h| shows(h, &pretty.text));
+    let range = finding.byte_range.clone().expect("range");
+    let shown = &pretty.text[pretty.map_range(&range)];
+    let compact: String = shown.split_whitespace().collect();
+    let recorded: String = failed.raw_request[range].split_whitespace().collect();
+    assert_eq!(compact.replace(':', ""), recorded.replace(':', ""));
 
     // To the waterfall, with the step's span selected ...
     harness.get_by_label("Open span in waterfall").click();
-    step_until(&mut harness, "the traces tab", |h| {
-        h.state().tab() == Tab::Traces
+    step_until(&mut harness, "the failed span in the waterfall", |h| {
+        h.state().tab() == Tab::Traces && shows(h, &hex_lower(&failed.span_id))
     });
-    step_until(&mut harness, "the span detail", |h| {
-        shows(h, "Open conversation")
-    });
+    assert!(shows(&harness, &hex_lower(&failed.trace_id)));
     // ... and back from its span detail, at the same step.
     harness.get_by_label("Open conversation").click();
     step_until(&mut harness, "the conversation at the span's step", |h| {
-        h.state().tab() == Tab::Conversations
-            && shows(h, &format!("Step {} of {steps}", finding.step + 1))
+        h.state().tab() == Tab::Conversations && shows(h, &at_step(failed_step))
     });
 }
