@@ -437,6 +437,7 @@ fn samples_out_of_order_results_replay_and_waterfall_links() {
         &format!("changed since step {}", failed_step + 1)
     ));
     assert!(!shows_containing(&harness, "Findings at this step"));
+    assert!(shows(&harness, "repaired tool_result_order"));
     harness.key_press(egui::Key::ArrowLeft);
     step_until(&mut harness, "back at the failed step", |h| {
         shows(h, &at_step(failed_step))

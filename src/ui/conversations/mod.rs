@@ -163,6 +163,7 @@ impl ConversationsView {
         if let Some(key) = self
             .list
             .ui(ui, &rows, self.findings_only, selected.as_deref())
+            && self.open.as_deref() != Some(key.as_str())
         {
             self.open(key, None);
             self.list.scroll_to_selected = false;

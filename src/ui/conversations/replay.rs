@@ -10,7 +10,7 @@ use egui::{Color32, Key, Modifiers, RichText, Ui};
 use super::payload::{self, Highlight, Pretty};
 use super::step_bar::{self, StepMark};
 use super::transcript::{self, TranscriptAction};
-use crate::analysis::conversation::{Conversation, Finding, Part, Payload, Step, StepKind};
+use crate::analysis::conversation::{Conversation, Finding, Part, Payload, Rule, Step, StepKind};
 use crate::model::error_class::ErrorClass;
 use crate::model::hex_lower;
 use crate::ui::view_ctx::{Nav, ViewCtx};
@@ -29,6 +29,8 @@ const SPEEDS: [(f64, &str); 5] = [
     (4.0, "4 steps/s"),
     (10.0, "10 steps/s"),
 ];
+/// Earlier steps listed above the current one in the chat (the latest ones).
+const MAX_EARLIER_STEPS: usize = 40;
 /// Longest excerpt of a finding's bytes quoted in the findings list.
 const EXCERPT_CHARS: usize = 160;
 
@@ -83,6 +85,73 @@ fn step_findings(conv: &Conversation, step: usize) -> Vec<(usize, &Finding)> {
         .enumerate()
         .filter(|(_, f)| f.step == step)
         .collect()
+}
+
+/// Per step: has it lint findings, did it fail (one pass over the findings).
+pub fn step_marks(conv: &Conversation) -> Vec<StepMark> {
+    let mut marks: Vec<StepMark> = conv
+        .steps
+        .iter()
+        .map(|s| StepMark {
+            finding: false,
+            error: s.failed,
+        })
+        .collect();
+    for f in &conv.findings {
+        if let Some(mark) = marks.get_mut(f.step) {
+            mark.finding = true;
+        }
+    }
+    marks
+}
+
+/// What became of the previous model call's findings in this one: the rules that are gone
+/// (repaired) and those still there.
+pub fn repairs(conv: &Conversation, step: &Step) -> Option<(usize, Vec<Rule>, Vec<Rule>)> {
+    if step.kind != StepKind::ModelCall {
+        return None;
+    }
+    let previous = transcript::previous_model_call(&conv.steps, step.index)?;
+    let mut before: Vec<Rule> = conv
+        .findings
+        .iter()
+        .filter(|f| f.step == previous.index)
+        .map(|f| f.rule)
+        .collect();
+    before.sort_unstable();
+    before.dedup();
+    if before.is_empty() {
+        return None;
+    }
+    let (still, repaired): (Vec<Rule>, Vec<Rule>) = before.into_iter().partition(|rule| {
+        conv.findings
+            .iter()
+            .any(|f| f.step == step.index && f.rule == *rule)
+    });
+    Some((previous.index, repaired, still))
+}
+
+fn repair_ui(ui: &mut Ui, conv: &Conversation, step: &Step) {
+    let Some((previous, repaired, still)) = repairs(conv, step) else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.weak(format!("Since step {}:", previous + 1));
+        for rule in &repaired {
+            ui.label(
+                RichText::new(format!("repaired {}", rule.as_str()))
+                    .color(Color32::from_rgb(60, 170, 90))
+                    .strong(),
+            );
+        }
+        for rule in &still {
+            ui.label(
+                RichText::new(format!("still broken: {}", rule.as_str()))
+                    .color(FINDING_COLOR)
+                    .strong(),
+            );
+        }
+    });
 }
 
 /// The text a finding's range covers (clamped), shortened for a list.
@@ -257,14 +326,7 @@ impl Replay {
             self.step = conv.steps.len() - 1;
         }
         self.controls_ui(ui, conv);
-        let marks: Vec<StepMark> = conv
-            .steps
-            .iter()
-            .map(|s| StepMark {
-                finding: conv.findings.iter().any(|f| f.step == s.index),
-                error: s.failed,
-            })
-            .collect();
+        let marks = step_marks(conv);
         if let Some(step) = step_bar::step_bar_ui(ui, self.step, &marks) {
             self.go_to(conv, step);
         }
@@ -286,6 +348,7 @@ impl Replay {
                 }
             }
         }
+        repair_ui(ui, conv, step);
         ui.separator();
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.mode, Mode::Chat, "Chat");
@@ -304,12 +367,14 @@ impl Replay {
             .auto_shrink([false, false])
             .show(ui, |ui| match self.mode {
                 Mode::Chat => {
-                    action = self.chat_ui(ui, conv, step, scroll_to_focus, scroll_to_step);
+                    action = self.chat_ui(ui, conv, &marks, step, scroll_to_focus, scroll_to_step);
                 }
                 Mode::Raw => self.raw_ui(ui, conv, step, scroll_to_focus),
             });
-        if let Some(TranscriptAction::FocusFinding(i)) = action {
-            self.focus_finding(conv, i);
+        match action {
+            Some(TranscriptAction::FocusFinding(i)) => self.focus_finding(conv, i),
+            Some(TranscriptAction::GoToStep(i)) => self.go_to(conv, i),
+            None => {}
         }
     }
 
@@ -433,22 +498,40 @@ impl Replay {
         &self,
         ui: &mut Ui,
         conv: &Conversation,
+        marks: &[StepMark],
         step: &Step,
         scroll_to_focus: bool,
         scroll_to_step: bool,
     ) -> Option<TranscriptAction> {
         let mut action = None;
         if step.index > 0 {
+            let first_listed = step.index.saturating_sub(MAX_EARLIER_STEPS);
             ui.label(RichText::new("Earlier steps").weak());
-            for earlier in conv.steps.iter().take(step.index) {
+            if first_listed > 0 {
+                ui.weak(format!(
+                    "{first_listed} earlier steps not listed (use the step bar)"
+                ));
+            }
+            for earlier in conv.steps.iter().take(step.index).skip(first_listed) {
+                let mark = marks.get(earlier.index).copied().unwrap_or_default();
                 let mut text = RichText::new(step_summary(earlier)).small();
-                if earlier.failed {
+                if mark.error {
                     text = text.color(palette::WARNING);
                 }
-                if conv.findings.iter().any(|f| f.step == earlier.index) {
+                if mark.finding {
                     text = text.color(FINDING_COLOR);
                 }
-                ui.add(egui::Label::new(text).truncate());
+                if ui
+                    .add(
+                        egui::Label::new(text)
+                            .truncate()
+                            .sense(egui::Sense::click()),
+                    )
+                    .on_hover_text("Go to this step")
+                    .clicked()
+                {
+                    action = Some(TranscriptAction::GoToStep(earlier.index));
+                }
             }
             ui.separator();
         }

@@ -78,6 +78,8 @@ pub fn pretty_json(text: &str) -> Option<String> {
 pub enum TranscriptAction {
     /// Focus this finding (its index in the conversation's findings).
     FocusFinding(usize),
+    /// Go to this step.
+    GoToStep(usize),
 }
 
 /// Draws one message: role, position, change mark, its parts, and the findings about it.
