@@ -658,6 +658,7 @@ fn the_samples_out_of_order_conversation_is_found_at_its_step_and_message() {
     common::import(&mut store, &[common::sample_dir()]);
 
     let list = conversation::list(&store, &SpanFilter::default()).expect("list");
+    assert_eq!(list.len(), manifest.conversations);
     let summary = list
         .iter()
         .find(|s| s.key == ooo.conversation_id)
