@@ -253,8 +253,16 @@ fn keyboard_steps_the_hand_made_replay_and_lights_up_the_finding() {
 fn space_plays_to_the_end() {
     let (_guard, mut harness) = replay_harness(hand_made());
     harness.run();
-    harness.key_press(egui::Key::Space);
+    harness
+        .get_by_role_and_label(egui::Role::ComboBox, "Speed")
+        .click();
     harness.run();
+    harness.get_by_label("10 steps/s").click();
+    harness.run();
+    let speed = harness.get_by_role_and_label(egui::Role::ComboBox, "Speed");
+    assert_eq!(speed.value().as_deref(), Some("10 steps/s"));
+    harness.key_press(egui::Key::Space);
+    harness.step();
     assert!(shows(&harness, "Pause"));
     common::app::step_until(&mut harness, "playing to the last step", |h| {
         shows(h, "Step 3 of 3")

@@ -49,7 +49,7 @@ impl ConversationsView {
     /// Opens a conversation at a step (0-based), or at its first finding when `None`.
     pub fn open(&mut self, key: String, step: Option<usize>) {
         if self.open.as_deref() != Some(key.as_str()) {
-            self.replay = Replay::default();
+            self.replay = self.replay.for_another_conversation();
         }
         self.open = Some(key);
         self.pending_step = Some(step);

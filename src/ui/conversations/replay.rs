@@ -57,8 +57,9 @@ pub struct Replay {
     scroll_to_focus: bool,
     /// The step changed: scroll the transcript to its top.
     scroll_to_step: bool,
-    /// The pretty payload shown, for (step, payload): re-indenting is done once per change.
-    pretty: Option<((usize, Payload), Arc<Pretty>)>,
+    /// The pretty payload shown, for the raw text it was made from (its address and length:
+    /// a reloaded conversation is a new allocation): re-indenting is done once per change.
+    pretty: Option<((usize, usize), Arc<Pretty>)>,
 }
 
 impl Default for Replay {
@@ -216,6 +217,15 @@ fn step_summary(step: &Step) -> String {
 }
 
 impl Replay {
+    /// A replay for another conversation: the first step, keeping how it is shown and played.
+    pub fn for_another_conversation(&self) -> Self {
+        Self {
+            speed_index: self.speed_index,
+            mode: self.mode,
+            ..Self::default()
+        }
+    }
+
     /// Moves to a step (clamped); playing continues from there.
     pub fn go_to(&mut self, conv: &Conversation, step: usize) {
         let last = conv.steps.len().saturating_sub(1);
@@ -553,14 +563,14 @@ impl Replay {
     }
 
     fn raw_ui(&mut self, ui: &mut Ui, conv: &Conversation, step: &Step, scroll_to_focus: bool) {
-        let cache_key = (step.index, self.raw_payload);
+        let raw = match self.raw_payload {
+            Payload::Request => &step.raw_request,
+            Payload::Response => &step.raw_response,
+        };
+        let cache_key = (raw.as_ptr() as usize, raw.len());
         let pretty = match &self.pretty {
             Some((key, p)) if *key == cache_key => p.clone(),
             _ => {
-                let raw = match self.raw_payload {
-                    Payload::Request => &step.raw_request,
-                    Payload::Response => &step.raw_response,
-                };
                 let p = Arc::new(payload::pretty(raw));
                 self.pretty = Some((cache_key, p.clone()));
                 p

@@ -38,11 +38,7 @@ pub fn step_bar_ui(ui: &mut Ui, current: usize, marks: &[StepMark]) -> Option<us
     let width = ui.available_width().max(60.0);
     let (rect, response) = ui.allocate_exact_size(vec2(width, HEIGHT), Sense::click_and_drag());
     let count = marks.len();
-    response.widget_info(|| {
-        let mut info = egui::WidgetInfo::slider(true, current as f64 + 1.0, "Step");
-        info.label = Some(format!("Step {} of {count}", current + 1));
-        info
-    });
+    response.widget_info(|| egui::WidgetInfo::slider(true, current as f64 + 1.0, "Step bar"));
     let left = rect.left() + MARGIN_X;
     let right = rect.right() - MARGIN_X;
     let mid_y = rect.center().y;
