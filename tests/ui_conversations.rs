@@ -374,6 +374,26 @@ fn samples_list_and_findings_filter() {
             &format!("{with_findings} of {total} conversations, {with_findings} with findings"),
         )
     });
+
+    // Sorting by steps: largest first, then (a second click) smallest first.
+    let flagged: Vec<_> = all.iter().filter(|c| c.findings > 0).collect();
+    let most = flagged.iter().max_by_key(|c| c.steps).expect("one");
+    let fewest = flagged.iter().min_by_key(|c| c.steps).expect("one");
+    assert!(
+        most.steps > fewest.steps,
+        "the samples' flagged conversations differ in length"
+    );
+    let y = |h: &Harness<'_, _>, key: &str| h.get_by_label(key).rect().top();
+    harness
+        .get_by_role_and_label(egui::Role::Button, "Steps")
+        .click();
+    harness.run();
+    assert!(y(&harness, &most.key) < y(&harness, &fewest.key));
+    harness
+        .get_by_role_and_label(egui::Role::Button, "Steps")
+        .click();
+    harness.run();
+    assert!(y(&harness, &most.key) > y(&harness, &fewest.key));
 }
 
 #[test]
