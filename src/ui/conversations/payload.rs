@@ -178,9 +178,12 @@ pub fn layout_job(
 ) -> LayoutJob {
     let font_id = FontId::monospace(12.0);
     let color = ui.visuals().text_color();
+    let highlights: Vec<(Range<usize>, bool)> = highlights
+        .iter()
+        .map(|(range, focused)| (snap_to_chars(text, range.clone()), *focused))
+        .collect();
     let mut edges: Vec<usize> = vec![0, text.len()];
-    for (range, _) in highlights {
-        let r = snap_to_chars(text, range.clone());
+    for (r, _) in &highlights {
         edges.push(r.start);
         edges.push(r.end);
     }
@@ -321,5 +324,28 @@ mod tests {
         assert_eq!(snap_to_chars("abc", 7..9), 3..3);
         let empty = pretty("");
         assert_eq!(empty.map_range(&(0..10)), 0..0);
+    }
+
+    #[test]
+    fn layout_paints_exactly_the_highlighted_bytes() {
+        let ctx = egui::Context::default();
+        let mut painted = String::new();
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let text = "ab€cd";
+            // Starts inside the euro sign: the whole character is painted.
+            let job = layout_job(ui, text, &[(3..4, false), (40..50, true)], 100.0);
+            for section in &job.sections {
+                if section.format.background != Color32::TRANSPARENT {
+                    painted.push_str(
+                        job.text
+                            .get(section.byte_range.start.0..section.byte_range.end.0)
+                            .unwrap_or(""),
+                    );
+                }
+            }
+            assert_eq!(job.text, text);
+        });
+        output.textures_delta.clear();
+        assert_eq!(painted, "€");
     }
 }
