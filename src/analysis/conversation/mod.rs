@@ -27,7 +27,11 @@ fn key_of(row: &StepSpanRow) -> String {
 
 /// Builds a conversation from its step spans (in start order): steps numbered, findings linted.
 pub fn assemble(key: String, rows: &[StepSpanRow]) -> Option<Conversation> {
-    let mut steps: Vec<Step> = rows.iter().filter_map(reconstruct::step_of).collect();
+    let mut cache = dialects::MessageCache::default();
+    let mut steps: Vec<Step> = rows
+        .iter()
+        .filter_map(|row| reconstruct::step_with_cache(row, &mut cache))
+        .collect();
     if steps.is_empty() {
         return None;
     }
@@ -86,15 +90,54 @@ pub fn all(store: &Store, filter: &SpanFilter) -> Result<Vec<Conversation>, Stor
             }
         }
     }
-    let mut conversations: Vec<Conversation> = groups
-        .into_iter()
-        .filter_map(|(key, rows)| assemble(key, &rows))
-        .collect();
+    let mut conversations = assemble_all(groups);
     conversations.sort_by(|a, b| {
         let start = |c: &Conversation| c.steps.first().map_or(0, |s| s.start_ns);
         start(a).cmp(&start(b)).then_with(|| a.key.cmp(&b.key))
     });
     Ok(conversations)
+}
+
+/// Assembles the groups on up to two threads (the machine this runs on has few cores and the
+/// UI thread needs one).
+fn assemble_all(groups: Vec<(String, Vec<StepSpanRow>)>) -> Vec<Conversation> {
+    const THREADS: usize = 2;
+    let total_rows: usize = groups.iter().map(|g| g.1.len()).sum();
+    if total_rows < 2_000 {
+        return groups
+            .into_iter()
+            .filter_map(|(key, rows)| assemble(key, &rows))
+            .collect();
+    }
+    // Deal the groups round-robin so both threads get long and short conversations.
+    let mut shares: Vec<Vec<(String, Vec<StepSpanRow>)>> =
+        (0..THREADS).map(|_| Vec::new()).collect();
+    for (i, group) in groups.into_iter().enumerate() {
+        if let Some(share) = shares.get_mut(i % THREADS) {
+            share.push(group);
+        }
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                scope.spawn(move || {
+                    share
+                        .into_iter()
+                        .filter_map(|(key, rows)| assemble(key, &rows))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(conversations) => conversations,
+                // A panic here is a bug in the analysis: let it reach the caller.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// Every conversation the filter's spans belong to, with its counts, in start order.

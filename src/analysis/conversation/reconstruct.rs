@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::dialects::{
-    Attrs, Side, gen_ai_events, gen_ai_messages, indexed, openinference, str_attr, text_of,
-    tool_span,
+    Attrs, MessageCache, Side, gen_ai_events, gen_ai_messages, indexed, openinference, str_attr,
+    text_of, tool_span,
 };
 use super::model::{Dialect, Step, StepKind};
 use crate::model::error_class::ErrorClass;
@@ -98,6 +98,11 @@ fn base_step(row: &StepSpanRow, kind: StepKind, dialect: Dialect) -> Step {
 
 /// The span as a step, or `None` when it is neither a model call nor a tool execution.
 pub fn step_of(row: &StepSpanRow) -> Option<Step> {
+    step_with_cache(row, &mut MessageCache::default())
+}
+
+/// [`step_of`] reusing the messages already read from earlier steps of the conversation.
+pub fn step_with_cache(row: &StepSpanRow, cache: &mut MessageCache) -> Option<Step> {
     let attrs: Attrs = serde_json::from_str(&row.attributes).unwrap_or_default();
     let operation = row.gen_ai_operation.as_deref();
     if operation.is_some_and(|op| WRAPPER_OPERATIONS.contains(&op)) {
@@ -114,13 +119,19 @@ pub fn step_of(row: &StepSpanRow) -> Option<Step> {
 
     // Request and response from the first dialect that recorded each.
     let requests: [(Dialect, Option<Side>); 4] = [
-        (Dialect::GenAiMessages, gen_ai_messages::request(&attrs)),
+        (
+            Dialect::GenAiMessages,
+            gen_ai_messages::request(&attrs, cache),
+        ),
         (Dialect::GenAiEvents, gen_ai_events::request(&row.events)),
         (Dialect::IndexedPrompt, indexed::request(&attrs)),
         (Dialect::OpenInference, openinference::request(&attrs)),
     ];
     let responses: [(Dialect, Option<Side>); 4] = [
-        (Dialect::GenAiMessages, gen_ai_messages::response(&attrs)),
+        (
+            Dialect::GenAiMessages,
+            gen_ai_messages::response(&attrs, cache),
+        ),
         (Dialect::GenAiEvents, gen_ai_events::response(&row.events)),
         (Dialect::IndexedPrompt, indexed::response(&attrs)),
         (Dialect::OpenInference, openinference::response(&attrs)),

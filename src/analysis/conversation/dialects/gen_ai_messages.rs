@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Attrs, Side, side_from_json_text};
+use super::{Attrs, MessageCache, Side, side_from_json_text};
 
 pub const INPUT: &str = "gen_ai.input.messages";
 pub const OUTPUT: &str = "gen_ai.output.messages";
@@ -19,19 +19,19 @@ fn payload_text(value: &Value) -> Option<String> {
 }
 
 /// The request messages, if the span recorded `gen_ai.input.messages`.
-pub fn request(attrs: &Attrs) -> Option<Side> {
+pub fn request(attrs: &Attrs, cache: &mut MessageCache) -> Option<Side> {
     attrs
         .get(INPUT)
         .and_then(payload_text)
-        .map(|text| side_from_json_text(&text))
+        .map(|text| side_from_json_text(&text, cache))
 }
 
 /// The response messages, if the span recorded `gen_ai.output.messages`.
-pub fn response(attrs: &Attrs) -> Option<Side> {
+pub fn response(attrs: &Attrs, cache: &mut MessageCache) -> Option<Side> {
     attrs
         .get(OUTPUT)
         .and_then(payload_text)
-        .map(|text| side_from_json_text(&text))
+        .map(|text| side_from_json_text(&text, cache))
 }
 
 /// The system instructions as recorded.

@@ -8,7 +8,7 @@ pub mod indexed;
 pub mod openinference;
 pub mod tool_span;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use serde_json::{Map, Value};
@@ -27,6 +27,25 @@ pub struct Side {
     pub raw: String,
     /// Where the recorded text was cut mid-value, if it was.
     pub cut_at: Option<usize>,
+}
+
+/// Messages already read, by their JSON text: a conversation re-sends its whole history with
+/// every request, so each message is parsed once per conversation, not once per step.
+#[derive(Debug, Default)]
+pub struct MessageCache {
+    by_text: HashMap<String, Message>,
+}
+
+impl MessageCache {
+    fn message(&mut self, text: &str) -> Message {
+        if let Some(m) = self.by_text.get(text) {
+            return m.clone();
+        }
+        let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let message = message_from_value(&value, None);
+        self.by_text.insert(text.to_owned(), message.clone());
+        message
+    }
 }
 
 pub(crate) fn str_attr<'a>(attrs: &'a Attrs, key: &str) -> Option<&'a str> {
@@ -199,7 +218,7 @@ pub(crate) fn message_from_value(value: &Value, role_hint: Option<Role>) -> Mess
 
 /// Messages from a JSON array text in the GenAI parts form (any message shape), each with its
 /// byte range; a text cut mid-value keeps its complete messages and says where it was cut.
-pub(crate) fn side_from_json_text(text: &str) -> Side {
+pub(crate) fn side_from_json_text(text: &str, cache: &mut MessageCache) -> Side {
     let Some(scan) = scan_array(text) else {
         // One message object instead of an array.
         let messages = serde_json::from_str::<Value>(text)
@@ -223,8 +242,7 @@ pub(crate) fn side_from_json_text(text: &str) -> Side {
         let Some(slice) = text.get(range.clone()) else {
             continue;
         };
-        let value: Value = serde_json::from_str(slice).unwrap_or(Value::Null);
-        let mut message = message_from_value(&value, None);
+        let mut message = cache.message(slice);
         message.raw_range = Some(range.clone());
         messages.push(message);
     }
