@@ -665,6 +665,16 @@ fn the_samples_out_of_order_conversation_is_found_at_its_step_and_message() {
         .expect("the out-of-order conversation is listed");
     assert!(summary.findings >= 1);
     assert_eq!(summary.first_rule, Some(Rule::ToolResultOrder));
+    assert_eq!(summary.errors, 1);
+
+    // "Errors only" keeps whole conversations that have a failed span, and only those.
+    let errors_only = SpanFilter {
+        errors_only: true,
+        ..SpanFilter::default()
+    };
+    let with_errors = conversation::list(&store, &errors_only).expect("list");
+    assert!(with_errors.len() < list.len());
+    assert!(with_errors.contains(summary), "{with_errors:#?}");
 
     let conv = conversation::load(&store, &ooo.conversation_id)
         .expect("load")

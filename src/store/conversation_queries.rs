@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::{SpanFilter, Store, StoreError};
-use crate::model::{SpanId, TraceId};
+use crate::model::{SpanId, TraceId, hex_lower};
 
 /// A span that may be a conversation step, with what reconstruction reads.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -90,7 +90,7 @@ const EVENT_CONDITION: &str = "(e.name LIKE 'gen\\_ai.%' ESCAPE '\\' OR e.name =
 impl Store {
     /// Every span that may be a conversation step, ordered by start, each with its events and
     /// its conversation key (its own, else its trace's). When the filter narrows anything, only
-    /// the spans of traces with at least one matching span.
+    /// the conversations (all their steps) with a trace that has a matching span.
     pub fn conversation_step_spans(
         &self,
         filter: &SpanFilter,
@@ -104,16 +104,27 @@ impl Store {
             stmt.query_map([], step_row)?
                 .collect::<Result<Vec<_>, _>>()?
         };
+        self.fill_trace_keys(&mut rows, None)?;
         if !filter.is_empty() {
+            // Whole conversations: every step of a conversation one of whose traces matches.
             let (cond, params) = filter.span_condition("s");
             let sql = format!("SELECT DISTINCT s.trace_id FROM spans s WHERE {cond}");
             let mut stmt = conn.prepare(&sql)?;
             let traces: HashSet<TraceId> = stmt
                 .query_map(params_from_iter(params), |r| Ok(blob16(r.get(0)?)))?
                 .collect::<Result<_, _>>()?;
-            rows.retain(|(_, row)| traces.contains(&row.trace_id));
+            let key = |row: &StepSpanRow| {
+                row.conversation_key
+                    .clone()
+                    .unwrap_or_else(|| hex_lower(&row.trace_id))
+            };
+            let keys: HashSet<String> = rows
+                .iter()
+                .filter(|(_, row)| traces.contains(&row.trace_id))
+                .map(|(_, row)| key(row))
+                .collect();
+            rows.retain(|(_, row)| keys.contains(&key(row)));
         }
-        self.fill_trace_keys(&mut rows, None)?;
         self.fill_step_events(&mut rows, true)?;
         Ok(rows.into_iter().map(|(_, row)| row).collect())
     }
