@@ -1,5 +1,6 @@
 //! The `tracedeck report` summary: what the store holds, latency per service and operation,
-//! spans per error class, retry chains, validation failures, prediction drift and version skew.
+//! spans per error class, retry chains, validation failures, prediction drift and version skew,
+//! and the conversations whose payloads break a provider rule (`analysis::conversation`).
 //! [`build`] computes it from a store;
 //! [`Report::json`] gives the stable JSON shape scripts read (`"tracedeck_report": 1`), and
 //! [`Report::text`] the summary for people, worst findings first, each with the trace to open.
@@ -8,6 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::analysis::conversation::{self, Conversation};
 use crate::analysis::latency::summarize_groups;
 use crate::analysis::prediction_report::{DriftRow, SkewRow, drift_report, version_skew_report};
 use crate::analysis::retries::{self, Amplification, RetryChain};
@@ -83,6 +85,25 @@ pub struct ValidationJson {
     pub failures: Vec<FailureJson>,
 }
 
+/// One finding of a conversation in `conversations`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ConversationFindingJson {
+    pub rule: String,
+    pub step: usize,
+    pub span_id: String,
+    pub message_index: Option<usize>,
+    pub detail: String,
+}
+
+/// One entry of `conversations`: a conversation with at least one payload finding.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ConversationJson {
+    pub id: String,
+    pub steps: usize,
+    pub trace_ids: Vec<String>,
+    pub findings: Vec<ConversationFindingJson>,
+}
+
 /// The JSON document, keys in this order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ReportJson {
@@ -96,6 +117,10 @@ pub struct ReportJson {
     pub drift: Vec<DriftRow>,
     /// Model and pipeline version combinations (`analysis::prediction_report`).
     pub version_skew: Vec<SkewRow>,
+    /// Every conversation reconstructed (`analysis::conversation`).
+    pub conversation_count: usize,
+    /// The conversations with at least one payload finding, in start order.
+    pub conversations: Vec<ConversationJson>,
 }
 
 /// Everything the report knows: the JSON facts plus the detail the text shows.
@@ -105,10 +130,31 @@ pub struct Report {
     pub chains: Vec<RetryChain>,
     pub amplification: Vec<Amplification>,
     pub validation: ValidationSummary,
+    /// The conversations with findings, in full (the text names the failed steps).
+    pub conversations: Vec<Conversation>,
 }
 
 fn ms(ns: i64) -> f64 {
     ns as f64 / 1e6
+}
+
+fn conversation_json(c: &Conversation) -> ConversationJson {
+    ConversationJson {
+        id: c.key.clone(),
+        steps: c.steps.len(),
+        trace_ids: c.trace_ids.iter().map(|t| hex_lower(t)).collect(),
+        findings: c
+            .findings
+            .iter()
+            .map(|f| ConversationFindingJson {
+                rule: f.rule.as_str().to_owned(),
+                step: f.step,
+                span_id: hex_lower(&f.span_id),
+                message_index: f.message_index,
+                detail: f.detail.clone(),
+            })
+            .collect(),
+    }
 }
 
 fn chain_json(c: &RetryChain) -> ChainJson {
@@ -186,6 +232,12 @@ pub fn build(store: &Store) -> Result<Report, StoreError> {
             })
             .collect(),
     };
+    let all_conversations = conversation::all(store, &filter)?;
+    let conversation_count = all_conversations.len();
+    let conversations: Vec<Conversation> = all_conversations
+        .into_iter()
+        .filter(|c| !c.findings.is_empty())
+        .collect();
     Ok(Report {
         json: ReportJson {
             tracedeck_report: REPORT_VERSION,
@@ -201,10 +253,13 @@ pub fn build(store: &Store) -> Result<Report, StoreError> {
             validation: validation_json,
             drift: drift_report(store)?,
             version_skew: version_skew_report(store)?,
+            conversation_count,
+            conversations: conversations.iter().map(conversation_json).collect(),
         },
         chains,
         amplification,
         validation,
+        conversations,
     })
 }
 
@@ -213,6 +268,16 @@ fn fmt_ms(v: f64) -> String {
         format!("{:.1} s", v / 1000.0)
     } else {
         format!("{v:.0} ms")
+    }
+}
+
+/// At most `max_chars` characters of `text`, with `...` when cut.
+fn short(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max_chars).collect();
+        format!("{cut}...")
     }
 }
 
@@ -299,6 +364,39 @@ impl Report {
                 ),
             ));
         }
+        for c in &self.conversations {
+            let Some(first) = c.findings.first() else {
+                continue;
+            };
+            let failed = c.findings.iter().find(|f| {
+                c.steps
+                    .get(f.step)
+                    .is_some_and(|s| s.failed && s.error_class == ErrorClass::Structural)
+            });
+            let shown = failed.unwrap_or(first);
+            let mut rules: Vec<&str> = c.findings.iter().map(|f| f.rule.as_str()).collect();
+            rules.sort_unstable();
+            rules.dedup();
+            findings.push((
+                if failed.is_some() { 40 } else { 20 },
+                format!(
+                    "malformed payload in conversation {} ({}): step {}{}{}: {}\n     trace {}",
+                    c.key,
+                    rules.join(", "),
+                    shown.step,
+                    shown
+                        .message_index
+                        .map(|i| format!(", message {i}"))
+                        .unwrap_or_default(),
+                    if failed.is_some() { " (400)" } else { "" },
+                    short(&shown.detail, 200),
+                    c.steps
+                        .get(shown.step)
+                        .map(|s| hex_lower(&s.trace_id))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
         for (class, weight) in [(ErrorClass::Quota, 35), (ErrorClass::Auth, 30)] {
             let n = j.errors.get(class);
             if n > 0 {
@@ -379,6 +477,42 @@ impl Report {
                 "  ... and {} more (all of them with --json)",
                 self.validation.failures.len() - 10
             );
+        }
+
+        let _ = writeln!(
+            out,
+            "\nConversations: {} of {} with payload findings",
+            self.conversations.len(),
+            j.conversation_count
+        );
+        for c in &self.conversations {
+            let _ = writeln!(
+                out,
+                "  {}  {} steps, {} finding{}",
+                c.key,
+                c.steps.len(),
+                c.findings.len(),
+                if c.findings.len() == 1 { "" } else { "s" }
+            );
+            for f in c.findings.iter().take(5) {
+                let _ = writeln!(
+                    out,
+                    "    step {:>3}{}  {:<22} {}",
+                    f.step,
+                    f.message_index
+                        .map(|i| format!(" msg {i:>3}"))
+                        .unwrap_or_else(|| "        ".to_owned()),
+                    f.rule.as_str(),
+                    short(&f.detail, 160)
+                );
+            }
+            if c.findings.len() > 5 {
+                let _ = writeln!(
+                    out,
+                    "    ... and {} more (all of them with --json)",
+                    c.findings.len() - 5
+                );
+            }
         }
 
         let _ = writeln!(out, "\nSlowest operations (p95)");

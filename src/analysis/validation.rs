@@ -146,7 +146,7 @@ fn parse_error_offset(text: &str, err: &serde_json::Error) -> usize {
 }
 
 /// Parses `text` as JSON (inside a Markdown code fence too); the error and its offset if not.
-fn check_json(text: &str) -> Result<(), (String, usize)> {
+pub(crate) fn check_json(text: &str) -> Result<(), (String, usize)> {
     let trimmed = text.trim();
     let inner = trimmed
         .strip_prefix("```json")

@@ -2,6 +2,7 @@
 //! the read queries every view and command asks. Nothing outside this module writes SQL.
 
 mod attrs_json;
+mod conversation_queries;
 mod error;
 mod failure_queries;
 mod filter;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use attrs_json::{attributes_to_json, value_to_json};
+pub use conversation_queries::StepSpanRow;
 pub use error::StoreError;
 pub use failure_queries::{AttemptRow, CheckedSpanRow, OperationCount, ServiceOperationDurations};
 pub use filter::SpanFilter;

@@ -246,6 +246,7 @@ fn draw(ui: &mut Ui, ctx: &ViewCtx, p: &PreparedDetail) -> Option<DetailAction> 
                 field(ui, "Trace state", &d.trace_state);
             }
         });
+    conversation_link_ui(ui, ctx, p);
     let anomalies = Anomalies(d.anomalies);
     if anomalies.self_parent() {
         ui.colored_label(
@@ -330,6 +331,32 @@ fn draw(ui: &mut Ui, ctx: &ViewCtx, p: &PreparedDetail) -> Option<DetailAction> 
             }
         });
     action
+}
+
+/// A span that carries GenAI messages or tool facts belongs to a conversation.
+fn is_genai_span(p: &PreparedDetail) -> bool {
+    let genai_key = |key: &str| {
+        key.starts_with("gen_ai.") || key.starts_with("llm.") || key == "openinference.span.kind"
+    };
+    p.attributes.iter().any(|a| genai_key(&a.key))
+        || p.events.iter().any(|(e, _)| e.name.starts_with("gen_ai."))
+}
+
+/// "Open conversation": the replay of the conversation this GenAI span is a step of.
+fn conversation_link_ui(ui: &mut Ui, ctx: &ViewCtx, p: &PreparedDetail) {
+    if !is_genai_span(p) {
+        return;
+    }
+    if ui
+        .button("Open conversation")
+        .on_hover_text("Replay this span's conversation at this step")
+        .clicked()
+    {
+        ctx.navigate(Nav::OpenConversationAtSpan {
+            trace_id: p.detail.trace_id,
+            span_id: p.detail.span_id,
+        });
+    }
 }
 
 fn field(ui: &mut Ui, name: &str, value: &str) {

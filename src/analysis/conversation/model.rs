@@ -18,6 +18,29 @@ pub enum Role {
     Other(String),
 }
 
+impl Role {
+    /// Reads a role as dialects spell it (`human`, `ai`, `model`, `developer`, `function`, ...).
+    pub fn parse(text: &str) -> Self {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "system" | "developer" => Role::System,
+            "user" | "human" => Role::User,
+            "assistant" | "ai" | "model" | "bot" => Role::Assistant,
+            "tool" | "function" | "ipython" => Role::Tool,
+            _ => Role::Other(text.trim().to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+            Role::Other(name) => name,
+        }
+    }
+}
+
 /// One part of a message's content.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Part {
@@ -120,6 +143,19 @@ pub struct Step {
     pub raw_response: String,
     /// Set for tool executions.
     pub tool: Option<ToolRun>,
+    /// `gen_ai.system_instructions` as recorded (not part of `request`, so message indices match
+    /// the provider's `messages.N`).
+    pub system_instructions: Option<String>,
+    /// Where the recorded request attribute was cut mid-value (telemetry limit): the byte offset
+    /// in `raw_request` of the first incomplete message.
+    pub request_cut_at: Option<usize>,
+    /// The same for `raw_response`.
+    pub response_cut_at: Option<usize>,
+    /// The request declared a JSON output (`gen_ai.output.type = json`, a JSON response format).
+    pub output_json_declared: bool,
+    pub http_status: Option<i64>,
+    /// `exception.message` of the span's exception events.
+    pub exception_messages: Vec<String>,
 }
 
 /// The lint rules (DESIGN.md section 4).
