@@ -145,3 +145,54 @@ impl Selection {
 fn marks(n: usize) -> String {
     vec!["?"; n].join(",")
 }
+
+/// A time given on the command line: RFC 3339 (`2026-12-04T22:00:00Z`), a date
+/// (`2026-12-04`, midnight UTC), or a Unix time in s, ms, µs or ns (told apart by size).
+pub fn parse_time_ns(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return t
+            .timestamp_nanos_opt()
+            .ok_or_else(|| format!("{text:?} is out of range"));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return d
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_utc().timestamp_nanos_opt())
+            .ok_or_else(|| format!("{text:?} is out of range"));
+    }
+    if let Ok(n) = text.parse::<i64>() {
+        let abs = n.unsigned_abs();
+        let scale: i64 = if abs < 100_000_000_000 {
+            1_000_000_000
+        } else if abs < 100_000_000_000_000 {
+            1_000_000
+        } else if abs < 100_000_000_000_000_000 {
+            1_000
+        } else {
+            1
+        };
+        return n
+            .checked_mul(scale)
+            .ok_or_else(|| format!("{text:?} is out of range"));
+    }
+    Err(format!(
+        "{text:?} is not a time: use RFC 3339 (2026-12-04T22:00:00Z), a date (2026-12-04) or Unix seconds"
+    ))
+}
+
+/// A trace id given as 32 hex digits.
+pub fn parse_trace_id(text: &str) -> Result<TraceId, String> {
+    let text = text.trim();
+    let mut out = [0u8; 16];
+    if text.len() != 32 || !text.is_ascii() {
+        return Err(format!("{text:?} is not a trace id (32 hex digits)"));
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = text
+            .get(i * 2..i * 2 + 2)
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            .ok_or_else(|| format!("{text:?} is not a trace id (32 hex digits)"))?;
+    }
+    Ok(out)
+}
