@@ -255,6 +255,16 @@ impl Redactor {
         )
     }
 
+    /// A stand-in for a byte key built from data (resource and scope fingerprints hold the raw
+    /// attributes): `row_id` keeps it unique, a keyed hash of `bytes` tells nothing.
+    pub fn opaque(&self, row_id: i64, bytes: &[u8]) -> Vec<u8> {
+        let mut h = self.hasher.build_hasher();
+        h.write(bytes);
+        let mut out = row_id.to_le_bytes().to_vec();
+        out.extend_from_slice(&h.finish().to_le_bytes());
+        out
+    }
+
     /// Redacts free text (and any JSON inside it).
     pub fn text(&mut self, text: &str) -> String {
         if let Some(json) = self.json_text(text) {

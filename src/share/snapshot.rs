@@ -239,6 +239,9 @@ impl Drop for PartialFile {
     }
 }
 
+/// Byte columns that hold ids, copied as they are.
+const ID_COLUMNS: &[&str] = &["trace_id", "span_id", "parent_span_id"];
+
 /// Where rows go: a fresh snapshot file, or nowhere (a redaction preview).
 struct Copier<'a> {
     src: &'a Connection,
@@ -248,10 +251,23 @@ struct Copier<'a> {
 }
 
 impl Copier<'_> {
-    fn cell(&mut self, value: SqlValue) -> SqlValue {
-        match (value, &mut self.redactor) {
-            (SqlValue::Text(text), Some(r)) => SqlValue::Text(r.text(&text)),
-            (value, _) => value,
+    /// A value as written: text redacted; byte keys built from data replaced; ids kept.
+    fn cell(&mut self, column: &str, row_id: Option<i64>, value: SqlValue) -> SqlValue {
+        let Some(r) = &mut self.redactor else {
+            return value;
+        };
+        match value {
+            SqlValue::Text(text) => SqlValue::Text(r.text(&text)),
+            SqlValue::Blob(bytes) if column == "fingerprint" => {
+                SqlValue::Blob(r.opaque(row_id.unwrap_or_default(), &bytes))
+            }
+            SqlValue::Blob(bytes) if !ID_COLUMNS.contains(&column) => {
+                match String::from_utf8(bytes) {
+                    Ok(text) => SqlValue::Blob(r.text(&text).into_bytes()),
+                    Err(e) => SqlValue::Blob(e.into_bytes()),
+                }
+            }
+            value => value,
         }
     }
 
@@ -290,7 +306,12 @@ impl Copier<'_> {
             if !each(&index, &values) {
                 continue;
             }
-            let values: Vec<SqlValue> = values.into_iter().map(|v| self.cell(v)).collect();
+            let row_id = int_at(&index, &values, "id");
+            let values: Vec<SqlValue> = names
+                .iter()
+                .zip(values)
+                .map(|(name, v)| self.cell(name, row_id, v))
+                .collect();
             if let Some(dest) = self.dest {
                 dest.prepare_cached(&insert)?
                     .execute(params_from_iter(values))?;
@@ -487,6 +508,9 @@ pub fn export(
     let conn = dest.conn();
     conn.pragma_update(None, "journal_mode", "DELETE")?;
     conn.pragma_update(None, "secure_delete", "ON")?;
+    // Spans come before the resources, scopes and imports they name; all of them are there by
+    // the commit.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.execute_batch("BEGIN")?;
     let mut copier = Copier {
         src: store.conn(),
