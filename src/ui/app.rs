@@ -184,6 +184,16 @@ impl TracedeckApp {
         }
     }
 
+    /// Goes where a view, a link or a snapshot's start-here pointer asks.
+    pub fn navigate_to(&mut self, nav: Nav) {
+        self.navigate(vec![nav]);
+    }
+
+    /// The trace open in the Traces tab and its selected span.
+    pub fn selected_span(&self) -> Option<(crate::model::TraceId, Option<crate::model::SpanId>)> {
+        self.traces.selected_span()
+    }
+
     /// Whether the file shown is someone else's (open read-only).
     pub fn is_read_only(&self) -> bool {
         self.foreign.is_some()
@@ -460,9 +470,13 @@ impl TracedeckApp {
         if dropped.is_empty() {
             return;
         }
-        // A store file dropped alone opens it; anything else is imported.
+        // A store file dropped alone opens it (a file named like one goes through the open
+        // checks, which say what is wrong with it); anything else is imported.
         if let [only] = dropped.as_slice()
-            && is_sqlite_file(only)
+            && (is_sqlite_file(only)
+                || only
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("sqlite")))
         {
             self.open_store(only.clone());
             return;
