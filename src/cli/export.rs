@@ -51,7 +51,7 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     let options = ExportOptions {
         selection,
-        redact: args.redact.then(|| RedactOptions {
+        redact: args.redact.then_some(RedactOptions {
             drop_keys: args.drop_keys,
             patterns: args.patterns,
         }),
