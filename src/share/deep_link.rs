@@ -111,7 +111,7 @@ impl std::fmt::Display for StartHere {
 pub enum PointerTarget {
     /// The trace (and span) exist; the name of the span or of the trace's root.
     Trace { name: String },
-    /// The conversation exists with this many spans.
+    /// The conversation exists with this many spans (at least as many as the step number).
     Conversation { spans: u64 },
 }
 
@@ -138,13 +138,15 @@ pub fn resolve(store: &Store, pointer: &StartHere) -> Result<Option<PointerTarge
             };
             Ok(name.map(|name| PointerTarget::Trace { name }))
         }
-        StartHere::Conversation { key, .. } => {
+        StartHere::Conversation { key, step } => {
             let spans: u64 = conn.query_row(
                 "SELECT count(*) FROM spans WHERE conversation_key = ?1",
                 [key],
                 |r| r.get::<_, i64>(0).map(|n| n.max(0) as u64),
             )?;
-            Ok((spans > 0).then_some(PointerTarget::Conversation { spans }))
+            // A step is at least one span: a step past the span count cannot be there.
+            Ok((spans > 0 && spans >= *step as u64)
+                .then_some(PointerTarget::Conversation { spans }))
         }
     }
 }
