@@ -9,5 +9,6 @@ pub mod ingest;
 pub mod model;
 pub mod report;
 pub mod samples;
+pub mod share;
 pub mod store;
 pub mod ui;

@@ -65,7 +65,9 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing store read-only (no migration; refuses a schema it does not know).
+    /// Opens an existing store read-only (no migration; refuses a schema it does not know),
+    /// hardened like a file from someone else ([`Store::open_untrusted`]) but seeing what a
+    /// running import commits.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -73,12 +75,68 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        harden(&conn)?;
         let store = Self {
             conn,
             path: path.to_owned(),
         };
         schema::check_version(&store.conn, path)?;
         Ok(store)
+    }
+
+    /// Opens a file someone else made, read-only, without checking its schema version (the
+    /// open checks of `share::open_check` do that): `immutable` (no locks, no side files, the
+    /// file is never written), untrusted schema, defensive mode, triggers and views disabled,
+    /// `query_only`, bounded memory. Extension loading stays off (SQLite's default; this build
+    /// never enables it).
+    pub fn open_untrusted_unchecked(path: &Path) -> Result<Self, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let uri = immutable_uri(path);
+        let conn =
+            Connection::open_with_flags(&uri, flags).map_err(|e| StoreError::open(path, e))?;
+        harden(&conn).map_err(|e| StoreError::open(path, e))?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// [`Store::open_untrusted_unchecked`], refusing a schema other than this build's.
+    pub fn open_untrusted(path: &Path) -> Result<Self, StoreError> {
+        let store = Self::open_untrusted_unchecked(path)?;
+        schema::check_version(&store.conn, path)?;
+        Ok(store)
+    }
+
+    /// `PRAGMA user_version`: the schema version of the file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))?)
+    }
+
+    /// Records a new import (status `running`) for writers outside this module (copying from
+    /// another store); returns its id.
+    pub(crate) fn begin_import_row(
+        &self,
+        path: &str,
+        format: &str,
+        bytes: u64,
+    ) -> Result<i64, StoreError> {
+        import_row::begin(&self.conn, path, format, bytes)
+    }
+
+    /// Records how such an import ended.
+    pub(crate) fn finish_import_row(
+        &self,
+        import_id: i64,
+        status: ImportStatus,
+        totals: &ImportTotals,
+        inserted_total: u64,
+    ) -> Result<i64, StoreError> {
+        import_row::finish(&self.conn, import_id, status, totals, inserted_total)
     }
 
     fn configure(conn: Connection, path: &Path) -> Result<Self, StoreError> {
@@ -122,6 +180,47 @@ impl Store {
             })
         }
     }
+}
+
+/// Memory SQLite may use for its page cache per hardened connection, in KiB.
+const UNTRUSTED_CACHE_KIB: i64 = 32_000;
+/// The process-wide soft heap limit set by hardened connections (SQLite frees cache above it).
+const SOFT_HEAP_LIMIT_BYTES: i64 = 512 * 1024 * 1024;
+
+/// The settings every read-only connection gets: a file's schema cannot run code (untrusted
+/// schema, triggers and views disabled), defensive mode forbids writes to the schema and raw
+/// pages, nothing can be written at all, and memory is bounded.
+fn harden(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
+    conn.pragma_update(None, "trusted_schema", "OFF")?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    conn.pragma_update(None, "cache_size", -UNTRUSTED_CACHE_KIB)?;
+    conn.pragma_update(None, "mmap_size", 0)?;
+    let _: i64 = conn.query_row(
+        &format!("PRAGMA soft_heap_limit = {SOFT_HEAP_LIMIT_BYTES}"),
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(())
+}
+
+/// `file:PATH?mode=ro&immutable=1`, with the characters URIs reserve escaped.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
 }
 
 /// The default store location: the platform's data directory, e.g.

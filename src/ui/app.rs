@@ -1,18 +1,25 @@
 //! The app shell: menu bar, left panel, tabs, status bar with import progress, the import log,
-//! toasts, drag and drop, keyboard shortcuts, and what is remembered between runs.
+//! toasts, drag and drop, keyboard shortcuts, and what is remembered between runs. Also which
+//! file is open: the user's own store (writable), or a file from someone else, checked off the
+//! UI thread first and shown read-only with a banner, "Import into my store", and its
+//! "start here" pointer followed.
 
 use std::path::{Path, PathBuf};
 
+use crate::share::merge::MergeSummary;
+use crate::share::{CheckedFile, StartHere};
 use crate::store::{SpanFilter, Store};
 
 use super::conversations::ConversationsView;
 use super::drift::DriftView;
+use super::export_dialog::{ExportContext, ExportDialog};
 use super::format;
 use super::import_job::ImportJob;
 use super::import_log::ImportLog;
 use super::overview::OverviewView;
 use super::query::QueryPool;
 use super::retries::RetriesView;
+use super::share_job::ShareJob;
 use super::sidebar::Sidebar;
 use super::toasts::{ToastKind, Toasts};
 use super::traces_view::TracesView;
@@ -59,7 +66,22 @@ pub struct StartOptions {
 
 pub struct TracedeckApp {
     settings: Settings,
+    /// The file shown.
     db: PathBuf,
+    /// The user's own store: imports go here, and "Import into my store".
+    home_db: PathBuf,
+    /// Set when the file shown is someone else's: it is open read-only.
+    foreign: Option<CheckedFile>,
+    /// The open checks of a file from someone else, running.
+    checking: Option<(PathBuf, ShareJob<CheckedFile>)>,
+    /// A file with an older schema, waiting for the user to accept upgrading a copy.
+    upgrade_offer: Option<CheckedFile>,
+    /// Why the last file could not be opened.
+    refusal: Option<String>,
+    export_dialog: ExportDialog,
+    merge: Option<ShareJob<MergeSummary>>,
+    title: String,
+    egui_ctx: egui::Context,
     queries: Option<QueryPool>,
     store_error: Option<String>,
     filter: SpanFilter,
@@ -96,6 +118,15 @@ impl TracedeckApp {
         let mut app = Self {
             settings,
             db: start.db.clone(),
+            home_db: start.db.clone(),
+            foreign: None,
+            checking: None,
+            upgrade_offer: None,
+            refusal: None,
+            export_dialog: ExportDialog::default(),
+            merge: None,
+            title: String::new(),
+            egui_ctx: ctx.clone(),
             queries: None,
             store_error: None,
             filter: SpanFilter::default(),
@@ -124,10 +155,102 @@ impl TracedeckApp {
         app
     }
 
-    /// Opens (creating and migrating if needed) a store and points every view at it.
+    /// Opens a store file. The user's own store opens (created and migrated if needed) for
+    /// writing; any other file is checked off the UI thread first and opens read-only.
     pub fn open_store(&mut self, db: PathBuf) {
+        if self.is_home(&db) {
+            self.open_own(db);
+            return;
+        }
+        self.refusal = None;
+        self.upgrade_offer = None;
+        let path = db.clone();
+        match ShareJob::start("open-check", &self.egui_ctx, move |_| {
+            crate::share::check_file(&path).map_err(|e| e.to_string())
+        }) {
+            Ok(job) => self.checking = Some((db, job)),
+            Err(e) => self.refusal = Some(e),
+        }
+    }
+
+    fn is_home(&self, db: &Path) -> bool {
+        match (
+            std::fs::canonicalize(db),
+            std::fs::canonicalize(&self.home_db),
+        ) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => db == self.home_db,
+        }
+    }
+
+    /// Goes where a view, a link or a snapshot's start-here pointer asks.
+    pub fn navigate_to(&mut self, nav: Nav) {
+        self.navigate(vec![nav]);
+    }
+
+    /// The trace open in the Traces tab and its selected span.
+    pub fn selected_span(&self) -> Option<(crate::model::TraceId, Option<crate::model::SpanId>)> {
+        self.traces.selected_span()
+    }
+
+    /// Whether the file shown is someone else's (open read-only).
+    pub fn is_read_only(&self) -> bool {
+        self.foreign.is_some()
+    }
+
+    /// Whether a file's open checks are running.
+    pub fn is_checking(&self) -> bool {
+        self.checking.is_some()
+    }
+
+    /// Why the last file could not be opened.
+    pub fn refusal(&self) -> Option<&str> {
+        self.refusal.as_deref()
+    }
+
+    /// The window title: the file shown, and "read-only" for someone else's file.
+    pub fn window_title(&self) -> String {
+        let name = self
+            .db
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if self.is_read_only() {
+            format!("tracedeck - {name} (read-only)")
+        } else {
+            format!("tracedeck - {name}")
+        }
+    }
+
+    fn open_own(&mut self, db: PathBuf) {
         self.queries = None;
         let opened = Store::open(&db).and_then(|_| QueryPool::new(&db, 2));
+        self.opened(db, opened, None);
+    }
+
+    /// Shows a checked file from someone else, read-only, at its start-here pointer.
+    fn open_checked(&mut self, checked: CheckedFile) {
+        self.queries = None;
+        let db = checked.path.clone();
+        let opened = QueryPool::new_untrusted(&db, 2);
+        let start_here = checked
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.start_here.as_deref())
+            .and_then(|p| p.parse::<StartHere>().ok());
+        let ok = opened.is_ok();
+        self.opened(db, opened, Some(checked));
+        if ok && let Some(pointer) = start_here {
+            self.navigate(vec![start_nav(pointer)]);
+        }
+    }
+
+    fn opened(
+        &mut self,
+        db: PathBuf,
+        opened: Result<QueryPool, crate::store::StoreError>,
+        foreign: Option<CheckedFile>,
+    ) {
         match opened {
             Ok(pool) => {
                 self.queries = Some(pool);
@@ -141,6 +264,7 @@ impl TracedeckApp {
                 self.toasts.add(ToastKind::Error, e.to_string());
             }
         }
+        self.foreign = foreign;
         self.db = db;
         self.filter = SpanFilter::default();
         self.sidebar = Sidebar::default();
@@ -180,7 +304,16 @@ impl TracedeckApp {
             self.queued_imports.extend(paths);
             return;
         }
-        match ImportJob::start(self.db.clone(), paths, ctx.clone()) {
+        if self.is_read_only() {
+            self.toasts.add(
+                ToastKind::Info,
+                format!(
+                    "Importing into your store {} (the open file is read-only)",
+                    self.home_db.display()
+                ),
+            );
+        }
+        match ImportJob::start(self.home_db.clone(), paths, ctx.clone()) {
             Ok(job) => self.import = Some(job),
             Err(e) => self.toasts.add(ToastKind::Error, e),
         }
@@ -274,6 +407,10 @@ impl TracedeckApp {
         let import = KeyboardShortcut::new(Modifiers::COMMAND, Key::I);
         let quit = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
         let log = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
+        let export = KeyboardShortcut::new(Modifiers::COMMAND, Key::E);
+        if ctx.input_mut(|i| i.consume_shortcut(&export)) && self.queries.is_some() {
+            self.export_dialog.show(&self.db);
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.pick_store();
         }
@@ -320,9 +457,13 @@ impl TracedeckApp {
         if dropped.is_empty() {
             return;
         }
-        // A store file dropped alone opens it; anything else is imported.
+        // A store file dropped alone opens it (a file named like one goes through the open
+        // checks, which say what is wrong with it); anything else is imported.
         if let [only] = dropped.as_slice()
-            && is_sqlite_file(only)
+            && (is_sqlite_file(only)
+                || only
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("sqlite")))
         {
             self.open_store(only.clone());
             return;
@@ -349,6 +490,18 @@ impl TracedeckApp {
                 if ui.button("Import folder…").clicked() {
                     let ctx = ui.ctx().clone();
                     self.pick_folder(&ctx);
+                }
+                if ui
+                    .add_enabled(
+                        self.queries.is_some(),
+                        egui::Button::new("Export snapshot…").shortcut_text("Ctrl+E"),
+                    )
+                    .clicked()
+                {
+                    self.export_dialog.show(&self.db);
+                }
+                if self.is_read_only() && ui.button("Back to my store").clicked() {
+                    self.open_store(self.home_db.clone());
                 }
                 ui.menu_button("Recent stores", |ui| {
                     let recent = self.settings.recent_stores.clone();
@@ -437,6 +590,8 @@ impl TracedeckApp {
                 }
             } else if let Some(err) = &self.store_error {
                 ui.colored_label(ui.visuals().error_fg_color, err);
+            } else if self.is_read_only() {
+                ui.weak(format!("{} (read-only)", self.db.display()));
             } else {
                 ui.weak(self.db.display().to_string());
             }
@@ -511,14 +666,215 @@ impl TracedeckApp {
         }
     }
 
+    /// Takes in the answers of the open checks and of an import from another store.
+    fn poll_sharing(&mut self) {
+        if let Some((_, job)) = &self.checking
+            && let Some(result) = job.try_finish()
+        {
+            self.checking = None;
+            match result {
+                Ok(checked) if checked.upgrade_from.is_some() => self.upgrade_offer = Some(checked),
+                Ok(checked) => self.open_checked(checked),
+                Err(refusal) => self.refusal = Some(refusal),
+            }
+        }
+        if let Some(job) = &self.merge
+            && let Some(result) = job.try_finish()
+        {
+            self.merge = None;
+            match result {
+                Ok(m) => self.toasts.add(
+                    ToastKind::Info,
+                    format!(
+                        "Imported into your store: {} new spans ({} already there), {} new predictions",
+                        format::count(m.spans_new),
+                        format::count(m.spans_read - m.spans_new),
+                        format::count(m.predictions_new)
+                    ),
+                ),
+                Err(e) => self
+                    .toasts
+                    .add(ToastKind::Error, format!("Import into your store failed: {e}")),
+            }
+        }
+    }
+
+    /// Copies the data of the read-only file shown into the user's own store.
+    pub fn import_into_my_store(&mut self) {
+        if self.merge.is_some() || !self.is_read_only() {
+            return;
+        }
+        let from = self.db.clone();
+        let home = self.home_db.clone();
+        match ShareJob::start("import-into-store", &self.egui_ctx, move |control| {
+            let mut store = Store::open(&home).map_err(|e| e.to_string())?;
+            crate::share::merge::import_into(&from, &mut store, control).map_err(|e| e.to_string())
+        }) {
+            Ok(job) => self.merge = Some(job),
+            Err(e) => self.toasts.add(ToastKind::Error, e),
+        }
+    }
+
+    fn upgrade_copy(&mut self, checked: CheckedFile) {
+        let stem = checked
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "store".to_owned());
+        let dest = self
+            .home_db
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+            .join("upgraded")
+            .join(format!(
+                "{stem}-schema{}.sqlite",
+                crate::store::SCHEMA_VERSION
+            ));
+        let result = crate::share::open_check::upgrade_copy(&checked, &dest)
+            .map_err(|e| e.to_string())
+            .and_then(|copy| crate::share::check_file(&copy).map_err(|e| e.to_string()));
+        match result {
+            Ok(upgraded) => {
+                self.toasts.add(
+                    ToastKind::Info,
+                    format!("Opened an upgraded copy: {}", dest.display()),
+                );
+                self.open_checked(upgraded);
+            }
+            Err(e) => self.refusal = Some(format!("Upgrading a copy failed: {e}")),
+        }
+    }
+
+    /// The windows of opening a file: checks running, an upgrade offer, a refusal.
+    fn opening_ui(&mut self, ctx: &egui::Context) {
+        if let Some((path, _)) = &self.checking {
+            egui::Window::new("Opening")
+                .collapsible(false)
+                .resizable(false)
+                .show(ctx, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(format!("Checking {}...", path.display()));
+                    });
+                });
+        }
+        if let Some(checked) = self.upgrade_offer.clone() {
+            let mut choice = None;
+            egui::Window::new("Older store")
+                .collapsible(false)
+                .resizable(false)
+                .show(ctx, |ui| {
+                    ui.label(format!(
+                        "{} has schema version {}, older than this tracedeck's {}.",
+                        checked.path.display(),
+                        checked.upgrade_from.unwrap_or_default(),
+                        crate::store::SCHEMA_VERSION
+                    ));
+                    ui.label(
+                        "tracedeck can open an upgraded copy; the file itself stays as it is.",
+                    );
+                    ui.horizontal(|ui| {
+                        if ui.button("Upgrade a copy").clicked() {
+                            choice = Some(true);
+                        }
+                        if ui.button("Cancel").clicked() {
+                            choice = Some(false);
+                        }
+                    });
+                });
+            if let Some(accept) = choice {
+                self.upgrade_offer = None;
+                if accept {
+                    self.upgrade_copy(checked);
+                }
+            }
+        }
+        if let Some(refusal) = self.refusal.clone() {
+            egui::Window::new("Cannot open this file")
+                .collapsible(false)
+                .resizable(false)
+                .show(ctx, |ui| {
+                    ui.colored_label(ui.visuals().error_fg_color, refusal);
+                    ui.label("Nothing was opened or changed.");
+                    if ui.button("OK").clicked() {
+                        self.refusal = None;
+                    }
+                });
+        }
+    }
+
+    /// The banner over a file from someone else: what it is, read-only, import into my store.
+    fn read_only_banner_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(checked) = &self.foreign else {
+            return;
+        };
+        let name = checked
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let what = match &checked.snapshot {
+            Some(s) => {
+                let redacted = s
+                    .redaction
+                    .get("enabled")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false);
+                format!(
+                    "Read-only: snapshot {name}, made {} by tracedeck {} from {}{}",
+                    s.made_at.get(..16).unwrap_or(&s.made_at).replace('T', " "),
+                    s.tracedeck_version,
+                    s.source,
+                    if redacted {
+                        ", redacted"
+                    } else {
+                        ", not redacted"
+                    }
+                )
+            }
+            None => format!("Read-only: {name}, a tracedeck store that is not yours"),
+        };
+        let mut import = false;
+        let mut back = false;
+        ui.horizontal(|ui| {
+            ui.colored_label(ui.visuals().warn_fg_color, what);
+            if self.merge.is_some() {
+                ui.spinner();
+                ui.label("importing into your store...");
+            } else if ui.button("Import into my store").clicked() {
+                import = true;
+            }
+            if ui.button("Back to my store").clicked() {
+                back = true;
+            }
+        });
+        if import {
+            self.import_into_my_store();
+        }
+        if back {
+            self.open_store(self.home_db.clone());
+        }
+    }
+
     /// Draws one frame (called by eframe, and by tests through egui_kittest).
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        self.poll_sharing();
+        let title = self.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
         self.poll_import(&ctx);
         self.shortcuts(&ctx);
         self.dropped_files(&ctx);
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar_ui(ui));
+        if self.is_read_only() {
+            egui::Panel::top("read_only_banner").show(ui, |ui| self.read_only_banner_ui(ui));
+        }
+        self.opening_ui(&ctx);
         if self.import_log.open {
             egui::Panel::bottom("import_log")
                 .resizable(true)
@@ -537,6 +893,29 @@ impl TracedeckApp {
             self.about_ui(&ctx);
             return;
         };
+        let finished = self.export_dialog.ui(
+            &ctx,
+            &ExportContext {
+                store_path: &self.db,
+                filter: &self.filter,
+                selected: self.traces.selected_span(),
+                conversation: self.conversations.current_step(),
+            },
+        );
+        if let Some(summary) = finished {
+            let redacted = match &summary.redaction {
+                Some(stats) => format!("; {} values redacted", format::count(stats.total())),
+                None => "; not redacted".to_owned(),
+            };
+            self.toasts.add(
+                ToastKind::Info,
+                format!(
+                    "Exported {} spans to {}{redacted}",
+                    format::count(summary.spans),
+                    summary.out.display()
+                ),
+            );
+        }
         let mut filter = self.filter.clone();
         let nav = {
             let view_ctx = ViewCtx::new(queries, &self.db, &self.filter, self.generation);
@@ -593,6 +972,17 @@ impl TracedeckApp {
         self.toasts.ui(&ctx);
         self.about_ui(&ctx);
         drop_hint_ui(&ctx);
+    }
+}
+
+/// Where a start-here pointer leads in the app.
+fn start_nav(pointer: StartHere) -> Nav {
+    match pointer {
+        StartHere::Trace { trace_id, span_id } => Nav::OpenTrace { trace_id, span_id },
+        StartHere::Conversation { key, step } => Nav::OpenConversation {
+            key,
+            step: Some(step.saturating_sub(1)),
+        },
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod conversations;
 pub mod drift;
+pub mod export_dialog;
 pub mod format;
 pub mod import_job;
 pub mod import_log;
@@ -13,6 +14,7 @@ pub mod overview;
 pub mod query;
 pub mod retries;
 pub mod run;
+pub mod share_job;
 pub mod sidebar;
 pub mod span_detail;
 pub mod toasts;

@@ -20,11 +20,24 @@ pub struct QueryPool {
 impl QueryPool {
     /// Opens `threads` read-only connections to the store at `path`.
     pub fn new(path: &Path, threads: usize) -> Result<Self, StoreError> {
+        Self::with_opener(path, threads, Store::open_read_only)
+    }
+
+    /// Like [`QueryPool::new`], on a file from someone else ([`Store::open_untrusted`]).
+    pub fn new_untrusted(path: &Path, threads: usize) -> Result<Self, StoreError> {
+        Self::with_opener(path, threads, Store::open_untrusted)
+    }
+
+    fn with_opener(
+        path: &Path,
+        threads: usize,
+        open: fn(&Path) -> Result<Store, StoreError>,
+    ) -> Result<Self, StoreError> {
         // Jobs are small closures queued by views at most once per key change.
         let (tx, rx) = unbounded::<Job>();
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {
-            let store = Store::open_read_only(path)?;
+            let store = open(path)?;
             let rx = rx.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("query-{i}"))

@@ -37,6 +37,17 @@ fn wgpu_has_adapter() -> bool {
 
 /// Opens the window on the store `db`, importing `import_paths` first (in the background).
 pub fn run_app(db: PathBuf, import_paths: Vec<PathBuf>) -> Result<(), String> {
+    run_app_opening(db, None, import_paths)
+}
+
+/// Opens the window with `home` as the user's own store, showing `other` (a file from someone
+/// else, checked and opened read-only) when given.
+pub fn run_app_opening(
+    home: PathBuf,
+    other: Option<PathBuf>,
+    import_paths: Vec<PathBuf>,
+) -> Result<(), String> {
+    let db = home;
     let renderer = choose_renderer();
     let renderer_name = match renderer {
         eframe::Renderer::Glow => "OpenGL (glow)",
@@ -57,7 +68,7 @@ pub fn run_app(db: PathBuf, import_paths: Vec<PathBuf>) -> Result<(), String> {
         "tracedeck",
         options,
         Box::new(move |cc| {
-            Ok(Box::new(TracedeckApp::new(
+            let mut app = TracedeckApp::new(
                 &cc.egui_ctx,
                 cc.storage,
                 StartOptions {
@@ -65,7 +76,11 @@ pub fn run_app(db: PathBuf, import_paths: Vec<PathBuf>) -> Result<(), String> {
                     import_paths,
                     renderer: renderer_name.to_owned(),
                 },
-            )))
+            );
+            if let Some(other) = other {
+                app.open_store(other);
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| format!("cannot open the window ({renderer_name}): {e}"))

@@ -26,6 +26,13 @@ impl TracesView {
         self.open_trace
     }
 
+    /// The open trace and the span selected in its waterfall (for a snapshot's scope and its
+    /// "start here" pointer).
+    pub fn selected_span(&self) -> Option<(TraceId, Option<SpanId>)> {
+        let trace_id = self.open_trace?;
+        Some((trace_id, self.waterfall.selected_span()))
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) {
         if self.open_trace.is_none() {
             // No trace open yet: the list takes the whole tab.

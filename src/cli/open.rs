@@ -1,0 +1,93 @@
+//! `tracedeck open FILE`: runs the checks a file from someone else must pass, says what it is
+//! (a snapshot: when, by which tracedeck, from what, redacted or not) and where it starts;
+//! `--at POINTER` checks that the file holds what a pointer names and prints it.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use tracedeck::share::{PointerTarget, StartHere, check_file, deep_link};
+use tracedeck::store::Store;
+
+pub fn run(file: &Path, at: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let pointer = at.map(str::parse::<StartHere>).transpose()?;
+    let checked = check_file(file)?;
+    if let Some(found) = checked.upgrade_from {
+        println!(
+            "{}: a tracedeck store with the older schema version {found} (this tracedeck: {}); \
+             the app opens an upgraded copy and leaves this file as it is",
+            file.display(),
+            tracedeck::store::SCHEMA_VERSION
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = Store::open_untrusted(file)?;
+    let counts = store.counts()?;
+    let start_here = match &pointer {
+        Some(p) => Some(p.clone()),
+        None => checked
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.start_here.as_deref())
+            .and_then(|p| p.parse().ok()),
+    };
+    let target = match &start_here {
+        Some(p) => deep_link::resolve(&store, p)?,
+        None => None,
+    };
+    if json {
+        let out = serde_json::json!({
+            "file": file,
+            "bytes": checked.bytes,
+            "schema_version": checked.schema_version,
+            "snapshot": checked.snapshot,
+            "counts": counts,
+            "start_here": start_here.as_ref().map(ToString::to_string),
+            "start_here_found": target.is_some(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{}: a tracedeck store, schema version {}, {:.1} MB, passed the open checks",
+            file.display(),
+            checked.schema_version,
+            checked.bytes as f64 / 1e6
+        );
+        match &checked.snapshot {
+            Some(s) => {
+                println!(
+                    "snapshot   made {} by tracedeck {} from {}",
+                    s.made_at, s.tracedeck_version, s.source
+                );
+                let redacted = s
+                    .redaction
+                    .get("enabled")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false);
+                println!("redacted   {}", if redacted { "yes" } else { "no" });
+                println!("selection  {}", s.selection);
+                println!("imports    {}", s.imports.join(", "));
+            }
+            None => println!("snapshot   no (a whole store)"),
+        }
+        println!(
+            "spans      {} in {} traces, {} services",
+            counts.spans, counts.traces, counts.services
+        );
+        if let Some(p) = &start_here {
+            match &target {
+                Some(PointerTarget::Trace { name }) => println!("start here {p} ({name})"),
+                Some(PointerTarget::Conversation { spans }) => {
+                    println!("start here {p} ({spans} spans in the conversation)")
+                }
+                None => println!("start here {p}: NOT in this file"),
+            }
+        }
+    }
+    if pointer.is_some() && target.is_none() {
+        if let Some(p) = &pointer {
+            eprintln!("tracedeck: {p} is not in {}", file.display());
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
