@@ -190,22 +190,17 @@ fn migration_flags_validation_candidates_stored_before_the_column() {
         report::build(&store).expect("report").json.validation
     };
     assert!(before.validated > 0);
-    let version: i64 = {
-        let conn = rusqlite_conn(&path);
-        let version = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .expect("version");
-        conn.execute_batch(
-            "DROP INDEX IF EXISTS spans_validation_candidates;
-             ALTER TABLE spans DROP COLUMN validation_candidate;",
-        )
-        .expect("drop the column");
-        version
-    };
-    // Back to the version before the migration that added the column (the last one here).
+    // Back to schema 3, before the migration that added the column (4); what the later
+    // migrations added goes too, so they run again.
     {
         let conn = rusqlite_conn(&path);
-        conn.pragma_update(None, "user_version", version - 1)
+        conn.execute_batch(
+            "DROP INDEX IF EXISTS spans_validation_candidates;
+             ALTER TABLE spans DROP COLUMN validation_candidate;
+             DROP TABLE IF EXISTS import_roles;",
+        )
+        .expect("drop the column");
+        conn.pragma_update(None, "user_version", 3)
             .expect("downgrade");
     }
     let store = Store::open(&path).expect("migrate");
