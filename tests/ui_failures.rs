@@ -241,3 +241,30 @@ fn failure_overview_cards_on_the_samples() {
     assert_eq!(card.opens, vec![Nav::Tab(Tab::Validation)]);
     assert!(matches!(card.tone, Tone::Bad | Tone::Warn));
 }
+
+#[test]
+fn sidebar_error_class_box_filters_the_trace_list() {
+    let (_guard, db, mut harness) = app_on_samples();
+    let store = Store::open(&db).expect("store");
+    let transient = SpanFilter {
+        error_class: Some(ErrorClass::Transient),
+        ..SpanFilter::default()
+    };
+    let traces = store.trace_count(&transient).expect("count");
+    assert!(traces > 0);
+    drop(store);
+    harness
+        .get_by_role_and_label(egui::Role::Tab, "Traces")
+        .click();
+    step_until(&mut harness, "the traces tab", |h| {
+        h.state().tab() == Tab::Traces
+    });
+    harness
+        .get_by_role_and_label(egui::Role::ComboBox, "Error class")
+        .click();
+    step_until(&mut harness, "the error classes", |h| shows(h, "transient"));
+    harness.get_by_label("transient").click();
+    step_until(&mut harness, "the trace list of transient errors", |h| {
+        shows_containing(h, &format!("{traces} traces"))
+    });
+}
