@@ -57,11 +57,11 @@ fn pointless_card_opens_the_storm_and_an_attempt_opens_in_the_waterfall() {
     // The focus lists only pointless chains: a transient chain (the 429s) is not listed.
     assert!(!shows(&harness, "growing"));
 
-    // Selecting the chain lists its attempts.
-    harness.get_by_label(&start).click();
+    // The card selects the worst chain: its attempts are listed at once.
     step_until(&mut harness, "the storm's attempts", |h| {
         shows_containing(h, "8 attempts of")
     });
+    harness.get_by_label(&start).click();
     // The list is virtualised: at least the first attempts are drawn, one Open button each.
     assert!(harness.query_all_by_label("Open").count() >= 2);
     assert!(shows(&harness, "first"), "the first attempt has no wait");
@@ -90,6 +90,16 @@ fn all_chains_filter_lists_the_growing_429_chain() {
     step_until(&mut harness, "the chain table", |h| {
         shows(h, "growing") && shows(h, "pointless storm")
     });
+    // Selecting the 429 chain lists its attempts: rate limited three times, then a success.
+    harness
+        .query_all_by_label("growing")
+        .next()
+        .expect("the 429 chain's row")
+        .click();
+    step_until(&mut harness, "the 429 chain's attempts", |h| {
+        shows_containing(h, "4 attempts of") && shows(h, "429")
+    });
+    assert!(shows(&harness, "transient") && shows(&harness, "ok"));
     harness
         .query_all_by_label_contains("Storms (")
         .next()
