@@ -1,8 +1,9 @@
 //! Failure analytics in the desktop app on the bundled samples, driven through egui_kittest:
 //! the pointless-retries card opens the Retries tab on the 400 storm (pointless, 8 attempts, its
-//! wasted tokens), selecting it lists its attempts and opening one shows that trace in the
-//! waterfall; the Validation tab shows the failure rate, the 5% line and a failure's output with
-//! the parse error position; an error-class card filters the trace list to that class.
+//! wasted tokens) with its attempts listed, and opening one shows that trace in the waterfall;
+//! the chain filter and selecting the 429 chain; the Validation tab shows the failure rate, the
+//! 5% line and a failure's output with the parse error position; an error-class card and the
+//! sidebar's error-class box filter the trace list; the failure views' overview cards.
 
 mod common;
 
