@@ -279,3 +279,39 @@ fn sidebar_error_class_box_filters_the_trace_list() {
         shows_containing(h, &format!("{traces} traces"))
     });
 }
+
+#[test]
+fn validation_series_follow_the_selector() {
+    let (_guard, db, mut harness) = app_on_samples();
+    let store = Store::open(&db).expect("store");
+    let checked = validation::check_all(
+        &store
+            .validation_candidates(&SpanFilter::default())
+            .expect("candidates"),
+    );
+    drop(store);
+    let version = checked
+        .iter()
+        .find_map(|v| v.service_version.clone())
+        .expect("the samples' resources name their service.version");
+    let model = checked
+        .iter()
+        .find_map(|v| v.model.clone())
+        .expect("a model");
+    harness
+        .get_by_role_and_label(egui::Role::Tab, "Validation")
+        .click();
+    step_until(&mut harness, "the per-model series", |h| {
+        shows(h, "5 % alert") && shows(h, &model)
+    });
+    harness
+        .get_by_role_and_label(egui::Role::ComboBox, "Series by")
+        .click();
+    step_until(&mut harness, "the series choices", |h| {
+        shows(h, "service.version")
+    });
+    harness.get_by_label("service.version").click();
+    step_until(&mut harness, "the per-service-version series", |h| {
+        shows(h, &version)
+    });
+}
