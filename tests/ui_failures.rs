@@ -1,8 +1,9 @@
 //! Failure analytics in the desktop app on the bundled samples, driven through egui_kittest:
 //! the pointless-retries card opens the Retries tab on the 400 storm (pointless, 8 attempts, its
-//! wasted tokens), selecting it lists its attempts and opening one shows that trace in the
-//! waterfall; the Validation tab shows the failure rate, the 5% line and a failure's output with
-//! the parse error position; an error-class card filters the trace list to that class.
+//! wasted tokens) with its attempts listed, and opening one shows that trace in the waterfall;
+//! the chain filter and selecting the 429 chain; the Validation tab shows the failure rate, the
+//! 5% line and a failure's output with the parse error position; an error-class card and the
+//! sidebar's error-class box filter the trace list; the failure views' overview cards.
 
 mod common;
 
@@ -57,11 +58,11 @@ fn pointless_card_opens_the_storm_and_an_attempt_opens_in_the_waterfall() {
     // The focus lists only pointless chains: a transient chain (the 429s) is not listed.
     assert!(!shows(&harness, "growing"));
 
-    // Selecting the chain lists its attempts.
-    harness.get_by_label(&start).click();
+    // The card selects the worst chain: its attempts are listed at once.
     step_until(&mut harness, "the storm's attempts", |h| {
         shows_containing(h, "8 attempts of")
     });
+    harness.get_by_label(&start).click();
     // The list is virtualised: at least the first attempts are drawn, one Open button each.
     assert!(harness.query_all_by_label("Open").count() >= 2);
     assert!(shows(&harness, "first"), "the first attempt has no wait");
@@ -90,6 +91,16 @@ fn all_chains_filter_lists_the_growing_429_chain() {
     step_until(&mut harness, "the chain table", |h| {
         shows(h, "growing") && shows(h, "pointless storm")
     });
+    // Selecting the 429 chain lists its attempts: rate limited three times, then a success.
+    harness
+        .query_all_by_label("growing")
+        .next()
+        .expect("the 429 chain's row")
+        .click();
+    step_until(&mut harness, "the 429 chain's attempts", |h| {
+        shows_containing(h, "4 attempts of") && shows(h, "429")
+    });
+    assert!(shows(&harness, "transient") && shows(&harness, "ok"));
     harness
         .query_all_by_label_contains("Storms (")
         .next()
@@ -240,4 +251,67 @@ fn failure_overview_cards_on_the_samples() {
     assert_eq!(card.title, "Validation failures");
     assert_eq!(card.opens, vec![Nav::Tab(Tab::Validation)]);
     assert!(matches!(card.tone, Tone::Bad | Tone::Warn));
+}
+
+#[test]
+fn sidebar_error_class_box_filters_the_trace_list() {
+    let (_guard, db, mut harness) = app_on_samples();
+    let store = Store::open(&db).expect("store");
+    let transient = SpanFilter {
+        error_class: Some(ErrorClass::Transient),
+        ..SpanFilter::default()
+    };
+    let traces = store.trace_count(&transient).expect("count");
+    assert!(traces > 0);
+    drop(store);
+    harness
+        .get_by_role_and_label(egui::Role::Tab, "Traces")
+        .click();
+    step_until(&mut harness, "the traces tab", |h| {
+        h.state().tab() == Tab::Traces
+    });
+    harness
+        .get_by_role_and_label(egui::Role::ComboBox, "Error class")
+        .click();
+    step_until(&mut harness, "the error classes", |h| shows(h, "transient"));
+    harness.get_by_label("transient").click();
+    step_until(&mut harness, "the trace list of transient errors", |h| {
+        shows_containing(h, &format!("{traces} traces"))
+    });
+}
+
+#[test]
+fn validation_series_follow_the_selector() {
+    let (_guard, db, mut harness) = app_on_samples();
+    let store = Store::open(&db).expect("store");
+    let checked = validation::check_all(
+        &store
+            .validation_candidates(&SpanFilter::default())
+            .expect("candidates"),
+    );
+    drop(store);
+    let version = checked
+        .iter()
+        .find_map(|v| v.service_version.clone())
+        .expect("the samples' resources name their service.version");
+    let model = checked
+        .iter()
+        .find_map(|v| v.model.clone())
+        .expect("a model");
+    harness
+        .get_by_role_and_label(egui::Role::Tab, "Validation")
+        .click();
+    step_until(&mut harness, "the per-model series", |h| {
+        shows(h, "5 % alert") && shows(h, &model)
+    });
+    harness
+        .get_by_role_and_label(egui::Role::ComboBox, "Series by")
+        .click();
+    step_until(&mut harness, "the series choices", |h| {
+        shows(h, "service.version")
+    });
+    harness.get_by_label("service.version").click();
+    step_until(&mut harness, "the per-service-version series", |h| {
+        shows(h, &version)
+    });
 }

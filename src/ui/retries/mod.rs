@@ -82,6 +82,8 @@ pub struct RetriesView {
     selected: Option<usize>,
     /// Scroll the table to the selected chain on the next frame (picked on the timeline).
     scroll_to_selected: bool,
+    /// Select the first listed chain once the list is known (a card opened the tab focused).
+    select_first: bool,
     /// The listed chains for (data, focus, sort, descending), kept while those stay the same
     /// (the data is held so that its identity cannot be reused).
     listed: Option<ListedChains>,
@@ -109,9 +111,10 @@ impl RetriesView {
     pub fn focus(&mut self, focus: ChainFocus) {
         self.focus = focus;
         if focus != ChainFocus::All {
-            // Worst first: the chain a card is about is the first row.
+            // Worst first: the chain a card is about is the first row, selected.
             self.sort = ChainSort::WastedTokens;
             self.descending = true;
+            self.select_first = true;
         }
     }
 
@@ -135,6 +138,20 @@ impl RetriesView {
         if data.chains.is_empty() {
             ui.label("No retry chains among these spans: no call was attempted twice.");
             return;
+        }
+        if !self.listed.as_ref().is_some_and(|l| l.is_for(&data, self)) {
+            self.listed = Some(ListedChains {
+                rows: chains::listed_chains(&data.chains, self.focus, self.sort, self.descending),
+                data: Arc::clone(&data),
+                focus: self.focus,
+                sort: self.sort,
+                descending: self.descending,
+            });
+        }
+        let listed = self.listed.as_ref().map_or(&[][..], |l| l.rows.as_slice());
+        if std::mem::take(&mut self.select_first) {
+            self.selected = listed.first().copied();
+            self.scroll_to_selected = true;
         }
         egui::Panel::top("retries_timeline")
             .resizable(true)
@@ -160,16 +177,6 @@ impl RetriesView {
                 let chain = self.selected.and_then(|i| data.chains.get(i));
                 chains::attempts_ui(ui, ctx, chain);
             });
-        if !self.listed.as_ref().is_some_and(|l| l.is_for(&data, self)) {
-            self.listed = Some(ListedChains {
-                rows: chains::listed_chains(&data.chains, self.focus, self.sort, self.descending),
-                data: Arc::clone(&data),
-                focus: self.focus,
-                sort: self.sort,
-                descending: self.descending,
-            });
-        }
-        let listed = self.listed.as_ref().map_or(&[][..], |l| l.rows.as_slice());
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let mut table = chains::ChainTable {
                 focus: self.focus,
