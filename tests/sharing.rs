@@ -568,6 +568,18 @@ fn hostile_files_are_each_refused_with_their_own_message() {
     let r = refusal(&view);
     assert!(matches!(&r, Refusal::Hostile { kind: "view", .. }), "{r}");
 
+    let virtual_table = tampered(
+        d,
+        &db,
+        "virtual.sqlite",
+        "CREATE VIRTUAL TABLE search USING fts5(body);",
+    );
+    let r = refusal(&virtual_table);
+    assert!(
+        matches!(&r, Refusal::Hostile { kind: "virtual table", name, .. } if name == "search"),
+        "{r}"
+    );
+
     let newer = tampered(
         d,
         &db,
