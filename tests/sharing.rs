@@ -736,3 +736,13 @@ fn importing_a_snapshot_into_my_store_dedupes() {
     // Its report equals the snapshot's.
     assert_eq!(report_of(&mine), report_of(&snapshot));
 }
+
+#[test]
+fn a_file_name_with_uri_characters_opens() {
+    let (dir, db) = samples_store();
+    let odd = dir.path().join("from bob? #1 100%.sqlite");
+    export_ok(&db, &odd, &ExportOptions::default());
+    let checked = check_file(&odd).expect("checks pass");
+    assert!(checked.snapshot.is_some());
+    assert!(Store::open_untrusted(&odd).is_ok());
+}

@@ -208,7 +208,19 @@ fn harden(conn: &Connection) -> rusqlite::Result<()> {
 /// `file:PATH?mode=ro&immutable=1`, with the characters URIs reserve escaped.
 fn immutable_uri(path: &Path) -> String {
     let mut uri = String::from("file:");
-    for c in path.to_string_lossy().chars() {
+    let text = path.to_string_lossy();
+    // Windows: `C:\x` becomes `file:/C:/x`.
+    let text = if cfg!(windows) {
+        let slashed = text.replace('\\', "/");
+        if slashed.get(1..2) == Some(":") {
+            format!("/{slashed}")
+        } else {
+            slashed
+        }
+    } else {
+        text.into_owned()
+    };
+    for c in text.chars() {
         match c {
             '%' => uri.push_str("%25"),
             '?' => uri.push_str("%3f"),
