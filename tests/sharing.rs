@@ -568,6 +568,18 @@ fn hostile_files_are_each_refused_with_their_own_message() {
     let r = refusal(&view);
     assert!(matches!(&r, Refusal::Hostile { kind: "view", .. }), "{r}");
 
+    let virtual_table = tampered(
+        d,
+        &db,
+        "virtual.sqlite",
+        "CREATE VIRTUAL TABLE search USING fts5(body);",
+    );
+    let r = refusal(&virtual_table);
+    assert!(
+        matches!(&r, Refusal::Hostile { kind: "virtual table", name, .. } if name == "search"),
+        "{r}"
+    );
+
     let newer = tampered(
         d,
         &db,
@@ -727,4 +739,14 @@ fn importing_a_snapshot_into_my_store_dedupes() {
     );
     // Its report equals the snapshot's.
     assert_eq!(report_of(&mine), report_of(&snapshot));
+}
+
+#[test]
+fn a_file_name_with_uri_characters_opens() {
+    let (dir, db) = samples_store();
+    let odd = dir.path().join("from bob? #1 100%.sqlite");
+    export_ok(&db, &odd, &ExportOptions::default());
+    let checked = check_file(&odd).expect("checks pass");
+    assert!(checked.snapshot.is_some());
+    assert!(Store::open_untrusted(&odd).is_ok());
 }

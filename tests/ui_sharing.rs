@@ -172,3 +172,76 @@ fn a_hostile_file_dropped_on_the_window_is_refused_and_nothing_changes() {
     assert_eq!(before.spans, after.spans);
     assert_eq!(before.imports, after.imports);
 }
+
+#[test]
+fn a_snapshot_starting_at_a_conversation_step_opens_there() {
+    let (dir, db, mut harness) = app_on_samples();
+    let key: String = rusqlite::Connection::open(&db)
+        .expect("open")
+        .query_row(
+            "SELECT conversation_key FROM spans WHERE conversation_key IS NOT NULL
+             GROUP BY conversation_key ORDER BY count(*) DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a conversation in the samples");
+    let out = dir.path().join("conversation.sqlite");
+    tracedeck::share::export(
+        &db,
+        &out,
+        &tracedeck::share::ExportOptions {
+            selection: tracedeck::share::Selection {
+                conversations: vec![key.clone()],
+                ..Default::default()
+            },
+            redact: Some(Default::default()),
+            start_here: Some(tracedeck::share::StartHere::Conversation {
+                key: key.clone(),
+                step: 7,
+            }),
+        },
+        &tracedeck::share::ExportControl::default(),
+    )
+    .expect("export");
+    drop_file(&mut harness, &out);
+    step_until(&mut harness, "the conversation at step 7", |h| {
+        h.state().is_read_only()
+            && h.state().tab() == Tab::Conversations
+            && h.state().open_conversation() == Some((key.clone(), 6))
+    });
+    assert!(harness.state().window_title().contains("(read-only)"));
+}
+
+#[test]
+fn an_older_store_dropped_on_the_window_opens_as_an_upgraded_copy() {
+    let (dir, db, mut harness) = app_on_samples();
+    let older = dir.path().join("older.sqlite");
+    tracedeck::share::export(
+        &db,
+        &older,
+        &tracedeck::share::ExportOptions::default(),
+        &tracedeck::share::ExportControl::default(),
+    )
+    .expect("export");
+    {
+        let conn = rusqlite::Connection::open(&older).expect("open");
+        conn.execute_batch("DROP TABLE snapshot; DROP TABLE predictions; PRAGMA user_version = 2;")
+            .expect("make it older");
+    }
+    let before = std::fs::read(&older).expect("read");
+    drop_file(&mut harness, &older);
+    step_until(&mut harness, "the upgrade offer", |h| {
+        shows(h, "Upgrade a copy")
+    });
+    assert!(shows_containing(&harness, "schema version 2"));
+    harness.get_by_label("Upgrade a copy").click();
+    step_until(&mut harness, "the upgraded copy open read-only", |h| {
+        h.state().is_read_only() && h.state().db() != db.as_path()
+    });
+    assert_ne!(harness.state().db(), older.as_path());
+    assert_eq!(
+        std::fs::read(&older).expect("read"),
+        before,
+        "the original changed"
+    );
+}

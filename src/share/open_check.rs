@@ -218,6 +218,26 @@ fn promised_size(head: &[u8]) -> Option<u64> {
     (pages > 0 && change_counter == valid_for).then_some(page_size * pages)
 }
 
+/// The triggers, views and virtual tables tracedeck's own migrations create (none so far), as
+/// (type, name, sql): a file may have exactly these.
+fn own_code_objects() -> &'static [(String, String, String)] {
+    static OWN: std::sync::OnceLock<Vec<(String, String, String)>> = std::sync::OnceLock::new();
+    OWN.get_or_init(|| {
+        let Ok(store) = Store::open(Path::new(":memory:")) else {
+            return Vec::new();
+        };
+        let Ok(mut stmt) = store.conn().prepare(
+            "SELECT type, name, COALESCE(sql, '') FROM sqlite_master
+             WHERE type IN ('trigger', 'view') OR sql LIKE 'CREATE VIRTUAL TABLE%'",
+        ) else {
+            return Vec::new();
+        };
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .unwrap_or_default()
+    })
+}
+
 fn check_schema_objects(store: &Store, path: &Path) -> Result<(), Refusal> {
     let unopenable = |e: rusqlite::Error| Refusal::Unopenable {
         path: path.to_owned(),
@@ -231,7 +251,14 @@ fn check_schema_objects(store: &Store, path: &Path) -> Result<(), Refusal> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .and_then(|rows| rows.collect())
         .map_err(unopenable)?;
+    let own = own_code_objects();
     for (kind, name, sql) in &objects {
+        if own
+            .iter()
+            .any(|(k, n, q)| k == kind && n == name && q == sql)
+        {
+            continue;
+        }
         let hostile = match kind.as_str() {
             "trigger" => Some("trigger"),
             "view" => Some("view"),

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Serialize;
 
 /// What a redaction pass is told to do.
@@ -77,6 +77,8 @@ const SECRET_KEY_PATTERN: &str = r"(?i)(^|[._\-])(password|passwd|pwd|secret|cli
 /// Redacts text and JSON with one set of detectors and one per-export key.
 pub struct Redactor {
     detectors: Vec<Detector>,
+    /// All detectors at once: one scan tells which ones can match a text.
+    any: RegexSet,
     secret_key: Regex,
     drop_keys: Vec<String>,
     hasher: std::collections::hash_map::RandomState,
@@ -227,12 +229,19 @@ impl Redactor {
                 },
             );
         }
+        let any = RegexSet::new(detectors.iter().map(|d| d.regex.as_str())).map_err(|source| {
+            PatternError {
+                pattern: options.patterns.join(" | "),
+                source,
+            }
+        })?;
         let secret_key = Regex::new(SECRET_KEY_PATTERN).map_err(|source| PatternError {
             pattern: SECRET_KEY_PATTERN.to_owned(),
             source,
         })?;
         Ok(Self {
             detectors,
+            any,
             secret_key,
             drop_keys: options
                 .drop_keys
@@ -324,8 +333,12 @@ impl Redactor {
 
     /// Runs every detector over plain text.
     fn plain(&mut self, text: &str) -> String {
+        let hits = self.any.matches(text);
         let mut out = text.to_owned();
-        for index in 0..self.detectors.len() {
+        if !hits.matched_any() {
+            return out;
+        }
+        for index in hits.iter() {
             let Some(detector) = self.detectors.get(index) else {
                 continue;
             };

@@ -348,6 +348,8 @@ struct Picked {
     events: u64,
     links: u64,
     predictions: u64,
+    /// Tables a filtered snapshot leaves empty (they cannot be narrowed to the selection).
+    left_out: Vec<String>,
 }
 
 fn copy_all(copier: &mut Copier, selection: &Selection) -> Result<Picked, ExportError> {
@@ -455,7 +457,76 @@ fn copy_all(copier: &mut Copier, selection: &Selection) -> Result<Picked, Export
             |_, _| true,
         )?;
     }
+    copier.control.set_stage("other tables");
+    copy_other_tables(copier, selection, &mut picked)?;
     Ok(picked)
+}
+
+/// The tables copied above (and `traces`, recomputed; `snapshot`, written fresh).
+const KNOWN_TABLES: &[&str] = &[
+    "imports",
+    "resources",
+    "scopes",
+    "spans",
+    "span_events",
+    "span_links",
+    "traces",
+    "predictions",
+    "snapshot",
+];
+
+/// Tables later schema versions add: copied whole when everything is exported, by trace when
+/// they have a `trace_id` column, left empty otherwise (recorded in the `snapshot` row).
+fn copy_other_tables(
+    copier: &mut Copier,
+    selection: &Selection,
+    picked: &mut Picked,
+) -> Result<(), ExportError> {
+    let Some(dest) = copier.dest else {
+        return Ok(());
+    };
+    let mut stmt = dest.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )?;
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for table in tables
+        .iter()
+        .filter(|t| !KNOWN_TABLES.contains(&t.as_str()))
+    {
+        let columns: Vec<String> = {
+            let mut info = copier
+                .src
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+            info.query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        if columns.is_empty() {
+            continue;
+        }
+        let traces = &picked.trace_ids;
+        if selection.is_everything() {
+            copier.copy(
+                table,
+                &format!("SELECT * FROM \"{table}\""),
+                &[],
+                false,
+                |_, _| true,
+            )?;
+        } else if columns.iter().any(|c| c == "trace_id") {
+            copier.copy(
+                table,
+                &format!("SELECT * FROM \"{table}\""),
+                &[],
+                false,
+                |ix, v| blob_at(ix, v, "trace_id").is_some_and(|t| traces.contains(&t)),
+            )?;
+        } else {
+            picked.left_out.push(table.clone());
+        }
+    }
+    Ok(())
 }
 
 /// Runs the redaction over the selection without writing anything: counts per detector and a
@@ -482,6 +553,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
+}
+
+/// The `selection` column: the selection, and the tables it left empty.
+fn selection_json(selection: &Selection, left_out: &[String]) -> String {
+    let mut value = serde_json::to_value(selection.to_json()).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("tables_left_empty".to_owned(), serde_json::json!(left_out));
+    }
+    value.to_string()
 }
 
 /// Writes the snapshot `out` from the store at `source`.
@@ -574,7 +654,7 @@ pub fn export(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             serde_json::to_string(&imports).unwrap_or_else(|_| "[]".to_owned()),
-            serde_json::to_string(&options.selection.to_json()).unwrap_or_else(|_| "{}".to_owned()),
+            selection_json(&options.selection, &picked.left_out),
             redaction_json.to_string(),
             start_here.as_ref().map(ToString::to_string),
             picked.spans as i64,

@@ -75,7 +75,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        harden(&conn)?;
+        harden(&conn, false)?;
         let store = Self {
             conn,
             path: path.to_owned(),
@@ -96,7 +96,7 @@ impl Store {
         let uri = immutable_uri(path);
         let conn =
             Connection::open_with_flags(&uri, flags).map_err(|e| StoreError::open(path, e))?;
-        harden(&conn).map_err(|e| StoreError::open(path, e))?;
+        harden(&conn, true).map_err(|e| StoreError::open(path, e))?;
         Ok(Self {
             conn,
             path: path.to_owned(),
@@ -188,14 +188,18 @@ const UNTRUSTED_CACHE_KIB: i64 = 32_000;
 const SOFT_HEAP_LIMIT_BYTES: i64 = 512 * 1024 * 1024;
 
 /// The settings every read-only connection gets: a file's schema cannot run code (untrusted
-/// schema, triggers and views disabled), defensive mode forbids writes to the schema and raw
-/// pages, nothing can be written at all, and memory is bounded.
-fn harden(conn: &Connection) -> rusqlite::Result<()> {
+/// schema), defensive mode forbids writes to the schema and raw pages, nothing can be written
+/// at all, and memory is bounded. Files from someone else (`untrusted`) also get triggers and
+/// views disabled (the open checks refuse files that have any; the user's own store may get
+/// some from a later migration).
+fn harden(conn: &Connection, untrusted: bool) -> rusqlite::Result<()> {
     use rusqlite::config::DbConfig;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
+    if untrusted {
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
+    }
     conn.pragma_update(None, "trusted_schema", "OFF")?;
     conn.pragma_update(None, "query_only", "ON")?;
     conn.pragma_update(None, "cache_size", -UNTRUSTED_CACHE_KIB)?;
@@ -211,7 +215,19 @@ fn harden(conn: &Connection) -> rusqlite::Result<()> {
 /// `file:PATH?mode=ro&immutable=1`, with the characters URIs reserve escaped.
 fn immutable_uri(path: &Path) -> String {
     let mut uri = String::from("file:");
-    for c in path.to_string_lossy().chars() {
+    let text = path.to_string_lossy();
+    // Windows: `C:\x` becomes `file:/C:/x`.
+    let text = if cfg!(windows) {
+        let slashed = text.replace('\\', "/");
+        if slashed.get(1..2) == Some(":") {
+            format!("/{slashed}")
+        } else {
+            slashed
+        }
+    } else {
+        text.into_owned()
+    };
+    for c in text.chars() {
         match c {
             '%' => uri.push_str("%25"),
             '?' => uri.push_str("%3f"),

@@ -188,6 +188,11 @@ impl TracedeckApp {
         self.navigate(vec![nav]);
     }
 
+    /// The conversation open in the Conversations tab and its step (0-based).
+    pub fn open_conversation(&self) -> Option<(String, usize)> {
+        self.conversations.current_step()
+    }
+
     /// The trace open in the Traces tab and its selected span.
     pub fn selected_span(&self) -> Option<(crate::model::TraceId, Option<crate::model::SpanId>)> {
         self.traces.selected_span()
