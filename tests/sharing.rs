@@ -674,17 +674,8 @@ fn hostile_files_are_each_refused_with_their_own_message() {
 #[test]
 fn an_older_store_is_upgraded_in_a_copy_and_the_original_stays() {
     let (dir, db) = samples_store();
-    // Schema version 2: what a store looked like before predictions (and what later
-    // migrations added).
-    let older = tampered(
-        dir.path(),
-        &db,
-        "older.sqlite",
-        "DROP TABLE snapshot; DROP TABLE predictions; DROP TABLE import_roles;
-         DROP INDEX IF EXISTS spans_validation_candidates;
-         ALTER TABLE spans DROP COLUMN validation_candidate;
-         PRAGMA user_version = 2;",
-    );
+    // Schema version 2: what a store looked like before predictions.
+    let older = tampered(dir.path(), &db, "older.sqlite", common::MAKE_SCHEMA_2);
     let before = std::fs::read(&older).expect("read");
     let checked = check_file(&older).expect("an older store passes the checks");
     assert_eq!(checked.upgrade_from, Some(2));

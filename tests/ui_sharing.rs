@@ -225,7 +225,7 @@ fn an_older_store_dropped_on_the_window_opens_as_an_upgraded_copy() {
     .expect("export");
     {
         let conn = rusqlite::Connection::open(&older).expect("open");
-        conn.execute_batch("DROP TABLE snapshot; DROP TABLE predictions; PRAGMA user_version = 2;")
+        conn.execute_batch(common::MAKE_SCHEMA_2)
             .expect("make it older");
     }
     let before = std::fs::read(&older).expect("read");

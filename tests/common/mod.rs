@@ -39,3 +39,9 @@ pub fn temp_store() -> (tempfile::TempDir, Store) {
 pub fn import(store: &mut Store, paths: &[PathBuf]) -> Vec<FileReport> {
     ingest::import_paths(store, paths, &ImportControl::default()).expect("import")
 }
+
+/// SQL that turns a current store file into what a schema-2 store looked like (before
+/// predictions, the validation flag and import roles), to test upgrades of older files.
+pub const MAKE_SCHEMA_2: &str = "DROP TABLE IF EXISTS snapshot; DROP TABLE predictions;
+     DROP TABLE import_roles; DROP INDEX IF EXISTS spans_validation_candidates;
+     ALTER TABLE spans DROP COLUMN validation_candidate; PRAGMA user_version = 2;";
