@@ -261,3 +261,22 @@ fn golden_report_json_on_the_samples() {
         );
     }
 }
+
+/// `tracedeck report --json | head -1`: the reader goes away before the report is written, and
+/// the command ends without a panic message.
+#[test]
+fn report_into_a_closed_pipe_ends_quietly() {
+    let (_guard, path) = sample_store();
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+        .args(["report", "--json", "--db"])
+        .arg(&path)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run tracedeck report");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert!(out.status.success());
+}

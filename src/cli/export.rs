@@ -1,6 +1,7 @@
 //! `tracedeck export`: writes a snapshot of the store (all of it, or a time range, services,
 //! traces or conversations), redacted with `--redact`, optionally with a start-here pointer.
 
+use super::outln;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -61,10 +62,10 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let summary = tracedeck::share::export(db, &args.out, &options, &control)
         .with_context(|| format!("exporting {} to {}", db.display(), args.out.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "wrote {} ({:.1} MB): {} spans in {} traces, {} events, {} links, {} predictions, from {} imports",
         summary.out.display(),
         summary.bytes as f64 / 1e6,
@@ -74,9 +75,9 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
         summary.links,
         summary.predictions,
         summary.imports
-    );
+    )?;
     match &summary.redaction {
-        Some(stats) if stats.total() == 0 => println!("redacted: nothing found"),
+        Some(stats) if stats.total() == 0 => outln!("redacted: nothing found")?,
         Some(stats) => {
             let parts: Vec<String> = stats
                 .counts
@@ -87,12 +88,12 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
             if stats.dropped_keys > 0 {
                 line.push_str(&format!(", {} attributes dropped", stats.dropped_keys));
             }
-            println!("{line}");
+            outln!("{line}")?;
         }
-        None => println!("not redacted (use --redact before sending it to anyone)"),
+        None => outln!("not redacted (use --redact before sending it to anyone)")?,
     }
     if let Some(p) = &summary.start_here {
-        println!("start here: {p}");
+        outln!("start here: {p}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `tracedeck import`: imports files with a progress bar on a terminal, then one line per file.
 
+use super::outln;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -63,24 +64,24 @@ pub fn run(
             "counts": counts,
             "reference": references,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
         for report in &reports {
-            print_report(report);
+            print_report(report)?;
         }
         for path in &references {
-            println!(
+            outln!(
                 "reference: {} (drift is measured against it)",
                 path.display()
-            );
+            )?;
         }
-        println!(
+        outln!(
             "store {}: {} spans, {} traces, {} services",
             db.display(),
             counts.spans,
             counts.traces,
             counts.services
-        );
+        )?;
     }
     let refused = reports.iter().any(|r| r.outcome == Outcome::Rejected);
     let nothing = reports
@@ -117,7 +118,7 @@ fn short_name(path: &str) -> &str {
         .unwrap_or(path)
 }
 
-fn print_report(r: &FileReport) {
+fn print_report(r: &FileReport) -> std::io::Result<()> {
     let outcome = match r.outcome {
         Outcome::Ok => "ok",
         Outcome::Partial => "partial",
@@ -146,13 +147,14 @@ fn print_report(r: &FileReport) {
         line.push_str(&format!(", {} metrics/logs lines skipped", r.skipped_lines));
     }
     line.push_str(&format!(", {} warnings, {} errors", r.warnings, r.errors));
-    println!("{line}");
+    outln!("{line}")?;
     for d in r.diagnostics.iter().take(SHOWN_DIAGNOSTICS) {
-        println!("    {}: {d}", r.path.display());
+        outln!("    {}: {d}", r.path.display())?;
     }
     let shown = r.diagnostics.len().min(SHOWN_DIAGNOSTICS) as u64;
     let hidden = (r.errors + r.warnings).saturating_sub(shown);
     if hidden > 0 {
-        println!("    ... and {hidden} more (all of them with --json)");
+        outln!("    ... and {hidden} more (all of them with --json)")?;
     }
+    Ok(())
 }

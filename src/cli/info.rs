@@ -1,5 +1,6 @@
 //! `tracedeck info`: what the store holds.
 
+use super::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -18,16 +19,16 @@ pub fn run(db: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
     if json {
         let out = serde_json::json!({ "store": db, "bytes": bytes, "counts": counts });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!("store      {} ({:.1} MB)", db.display(), bytes as f64 / 1e6);
-        println!("spans      {}", counts.spans);
-        println!("traces     {}", counts.traces);
-        println!("services   {}", counts.services);
-        println!("error spans {}", counts.error_spans);
-        println!("events     {}", counts.events);
-        println!("links      {}", counts.links);
-        println!("imports    {}", counts.imports);
+        outln!("store      {} ({:.1} MB)", db.display(), bytes as f64 / 1e6)?;
+        outln!("spans      {}", counts.spans)?;
+        outln!("traces     {}", counts.traces)?;
+        outln!("services   {}", counts.services)?;
+        outln!("error spans {}", counts.error_spans)?;
+        outln!("events     {}", counts.events)?;
+        outln!("links      {}", counts.links)?;
+        outln!("imports    {}", counts.imports)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! (a snapshot: when, by which tracedeck, from what, redacted or not) and where it starts;
 //! `--at POINTER` checks that the file holds what a pointer names and prints it.
 
+use super::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -12,12 +13,12 @@ pub fn run(file: &Path, at: Option<&str>, json: bool) -> anyhow::Result<ExitCode
     let pointer = at.map(str::parse::<StartHere>).transpose()?;
     let checked = check_file(file)?;
     if let Some(found) = checked.upgrade_from {
-        println!(
+        outln!(
             "{}: a tracedeck store with the older schema version {found} (this tracedeck: {}); \
              the app opens an upgraded copy and leaves this file as it is",
             file.display(),
             tracedeck::store::SCHEMA_VERSION
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let store = Store::open_untrusted(file)?;
@@ -44,42 +45,46 @@ pub fn run(file: &Path, at: Option<&str>, json: bool) -> anyhow::Result<ExitCode
             "start_here": start_here.as_ref().map(ToString::to_string),
             "start_here_found": target.is_some(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!(
+        outln!(
             "{}: a tracedeck store, schema version {}, {:.1} MB, passed the open checks",
             file.display(),
             checked.schema_version,
             checked.bytes as f64 / 1e6
-        );
+        )?;
         match &checked.snapshot {
             Some(s) => {
-                println!(
+                outln!(
                     "snapshot   made {} by tracedeck {} from {}",
-                    s.made_at, s.tracedeck_version, s.source
-                );
+                    s.made_at,
+                    s.tracedeck_version,
+                    s.source
+                )?;
                 let redacted = s
                     .redaction
                     .get("enabled")
                     .and_then(serde_json::Value::as_bool)
                     .unwrap_or(false);
-                println!("redacted   {}", if redacted { "yes" } else { "no" });
-                println!("selection  {}", s.selection);
-                println!("imports    {}", s.imports.join(", "));
+                outln!("redacted   {}", if redacted { "yes" } else { "no" })?;
+                outln!("selection  {}", s.selection)?;
+                outln!("imports    {}", s.imports.join(", "))?;
             }
-            None => println!("snapshot   no (a whole store)"),
+            None => outln!("snapshot   no (a whole store)")?,
         }
-        println!(
+        outln!(
             "spans      {} in {} traces, {} services",
-            counts.spans, counts.traces, counts.services
-        );
+            counts.spans,
+            counts.traces,
+            counts.services
+        )?;
         if let Some(p) = &start_here {
             match &target {
-                Some(PointerTarget::Trace { name }) => println!("start here {p} ({name})"),
+                Some(PointerTarget::Trace { name }) => outln!("start here {p} ({name})")?,
                 Some(PointerTarget::Conversation { spans }) => {
-                    println!("start here {p} ({spans} spans in the conversation)")
+                    outln!("start here {p} ({spans} spans in the conversation)")?
                 }
-                None => println!("start here {p}: NOT in this file"),
+                None => outln!("start here {p}: NOT in this file")?,
             }
         }
     }

@@ -1,5 +1,6 @@
 //! `tracedeck report`: the failure summary of a store, for people or (`--json`) for scripts.
 
+use super::{out, outln};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -17,10 +18,10 @@ pub fn run(db: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let report = tracedeck::report::build(&store)
         .with_context(|| format!("reading store {}", db.display()))?;
     if json {
-        println!("{}", report.json()?);
+        outln!("{}", report.json()?)?;
     } else {
-        println!("store {}", db.display());
-        print!("{}", report.text());
+        outln!("store {}", db.display())?;
+        out!("{}", report.text())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `tracedeck gen-samples`: writes the sample traces, or bench-size data with `--spans`.
 
+use super::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -16,16 +17,19 @@ pub fn run(out: &Path, spans: Option<usize>, seed: Option<u64>) -> anyhow::Resul
     let manifest = samples::generate(&opts, out)
         .with_context(|| format!("writing samples to {}", out.display()))?;
     for file in &manifest.files {
-        println!(
+        outln!(
             "{:<32} {:>8} spans {:>6} traces {:>10} bytes",
-            file.name, file.spans, file.traces, file.bytes
-        );
+            file.name,
+            file.spans,
+            file.traces,
+            file.bytes
+        )?;
     }
-    println!(
+    outln!(
         "wrote {} spans in {} traces to {}",
         manifest.total_spans,
         manifest.total_traces,
         out.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
