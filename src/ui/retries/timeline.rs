@@ -73,7 +73,22 @@ pub fn timeline_ui(
     let x_of = move |ns: i64| (ns - origin_ns) as f64 / 1e9;
     let names_for_axis = lane_names.clone();
     let ring = ui.visuals().strong_text_color();
-    let plot = Plot::new("retries_timeline_plot")
+    // The whole time span of the listed attempts: drawing culls to the visible bounds, so the
+    // bounds must not come from what was drawn.
+    let listed = data
+        .chains
+        .iter()
+        .zip(&lane_of_chain)
+        .filter(|(_, lane)| lane.is_some())
+        .flat_map(|(c, _)| c.attempts.iter());
+    let (first_ns, last_ns) = listed.fold((i64::MAX, i64::MIN), |(lo, hi), a| {
+        (lo.min(a.start_ns), hi.max(a.end_ns))
+    });
+    let mut plot = Plot::new("retries_timeline_plot");
+    if first_ns <= last_ns {
+        plot = plot.include_x(x_of(first_ns)).include_x(x_of(last_ns));
+    }
+    let plot = plot
         .legend(Legend::default().follow_insertion_order(true))
         .x_axis_label("time (UTC)")
         .x_axis_formatter(
