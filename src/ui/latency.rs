@@ -16,6 +16,7 @@ use crate::analysis::latency::{self as stats, BucketStats, DEFAULT_GRID, Latency
 use crate::store::{Durations, LatencyGroup, SpanFilter, TraceRow};
 
 use super::query::Query;
+use super::time_axis::time_x_axis;
 use super::{Nav, ViewCtx, format};
 
 /// Most traces a box selection lists.
@@ -500,27 +501,16 @@ impl LatencyView {
         let selecting = self.select_mode || shift || self.drag.is_some();
         let selection = self.selection;
 
-        let mut plot = Plot::new("latency_scatter")
+        let plot = Plot::new("latency_scatter")
             .legend(Legend::default().follow_insertion_order(true))
-            .allow_drag(!selecting)
-            .x_axis_label("time (UTC)")
+            .allow_drag(!selecting);
+        let mut plot = time_x_axis(plot, origin_ns, true)
             .y_axis_label(if scale.log {
                 "duration (log)"
             } else {
                 "duration"
             })
-            .x_axis_formatter(
-                move |mark: GridMark, range: &std::ops::RangeInclusive<f64>| {
-                    axis_time_label(
-                        origin_ns,
-                        mark.value,
-                        mark.step_size,
-                        range.end() - range.start(),
-                    )
-                },
-            )
             .y_axis_formatter(move |mark: GridMark, _range| scale.label(mark.value))
-            .x_grid_spacer(time_grid_spacer)
             .label_formatter(move |pos: &HoverPosition<'_>| {
                 let (name, p) = match pos {
                     HoverPosition::NearDataPoint {
@@ -1009,73 +999,6 @@ fn ms_label(ms: f64) -> String {
     ns_label(ms * 1e6)
 }
 
-/// An axis label for plot x (seconds after `origin_ns`) that suits the visible span: the time
-/// of day within a day (without `.000` on whole seconds), date and time across days, the date
-/// alone for whole-day marks.
-pub(crate) fn axis_time_label(origin_ns: i64, x_s: f64, step_s: f64, visible_s: f64) -> String {
-    let ns = origin_ns.saturating_add((x_s * 1e9).round() as i64);
-    const DAY_S: f64 = 86_400.0;
-    if step_s >= DAY_S {
-        return format::date_ns(ns);
-    }
-    let clock = format::clock_ns(ns);
-    let clock = clock.strip_suffix(".000").unwrap_or(&clock);
-    if visible_s > DAY_S {
-        format!("{} {clock}", format::date_ns(ns))
-    } else {
-        clock.to_owned()
-    }
-}
-
-/// Round clock steps, in seconds.
-const TIME_STEPS_S: &[f64] = &[
-    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0,
-    120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0,
-    172_800.0, 604_800.0,
-];
-
-/// Grid marks on round clock steps (x in seconds).
-pub(crate) fn time_grid_spacer(input: GridInput) -> Vec<GridMark> {
-    let base = input.base_step_size.abs().max(1e-9);
-    let pick = |at_least: f64| {
-        TIME_STEPS_S
-            .iter()
-            .copied()
-            .find(|s| *s >= at_least)
-            .unwrap_or_else(|| (at_least / 86400.0).ceil() * 86400.0)
-    };
-    let s1 = pick(base);
-    let s2 = pick(s1 * 4.0);
-    let s3 = pick(s2 * 4.0);
-    let (lo, hi) = input.bounds;
-    let mut marks = Vec::new();
-    let first = (lo / s1).floor() as i64;
-    let last = (hi / s1).ceil() as i64;
-    if last - first > 10_000 {
-        return marks;
-    }
-    for k in first..=last {
-        let v = k as f64 * s1;
-        let step = if is_multiple(v, s3) {
-            s3
-        } else if is_multiple(v, s2) {
-            s2
-        } else {
-            s1
-        };
-        marks.push(GridMark {
-            value: v,
-            step_size: step,
-        });
-    }
-    marks
-}
-
-fn is_multiple(v: f64, step: f64) -> bool {
-    let r = (v / step).round();
-    (v - r * step).abs() < step * 1e-6
-}
-
 /// Grid marks for an axis in log10(ms): decades, and 2x / 5x within them.
 fn log_ms_grid_spacer(input: GridInput) -> Vec<GridMark> {
     let (lo, hi) = input.bounds;
@@ -1121,20 +1044,5 @@ mod tests {
             .map(|r| r.iter().map(|b| b.bucket).collect())
             .collect();
         assert_eq!(runs, vec![vec![0, 1, 2], vec![7, 8], vec![20]]);
-    }
-
-    #[test]
-    fn axis_labels_show_dates_when_the_view_spans_days() {
-        // 2026-11-22 10:30:00 UTC.
-        let origin_ns = 1_795_343_400_000_000_000;
-        assert_eq!(axis_time_label(origin_ns, 0.0, 60.0, 3_600.0), "10:30:00");
-        assert_eq!(
-            axis_time_label(origin_ns, 0.0, 3_600.0, 5.0 * 86_400.0),
-            "2026-11-22 10:30:00"
-        );
-        assert_eq!(
-            axis_time_label(origin_ns, 0.0, 86_400.0, 700.0 * 86_400.0),
-            "2026-11-22"
-        );
     }
 }

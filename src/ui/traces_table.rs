@@ -11,6 +11,7 @@ use crate::store::{SpanFilter, TraceRow, TraceSort};
 
 use super::format;
 use super::query::{Pending, Query};
+use super::sort_header::sort_header_ui;
 use super::view_ctx::ViewCtx;
 
 const PAGE_ROWS: u64 = 200;
@@ -167,15 +168,7 @@ impl TracesTable {
                     ("Models", TraceSort::Models),
                 ] {
                     header.col(|ui| {
-                        let response = ui
-                            .add(
-                                egui::Button::new(egui::RichText::new(label).strong()).frame(false),
-                            )
-                            .on_hover_text(format!("Sort by {}", label.to_lowercase()));
-                        if sort == column {
-                            sort_marker_ui(ui, response.rect, descending);
-                        }
-                        if response.clicked() {
+                        if sort_header_ui(ui, label, (sort == column).then_some(descending)) {
                             new_sort = Some(column);
                         }
                     });
@@ -292,25 +285,4 @@ impl TracesTable {
             _ => None,
         })
     }
-}
-
-/// A small triangle after a sorted column's title: pointing down when largest comes first.
-pub(crate) fn sort_marker_ui(ui: &egui::Ui, title_rect: egui::Rect, descending: bool) {
-    let size = 4.0;
-    let center = egui::pos2(title_rect.right() + size + 4.0, title_rect.center().y);
-    let (tip_dy, base_dy) = if descending {
-        (size, -size)
-    } else {
-        (-size, size)
-    };
-    let points = vec![
-        egui::pos2(center.x - size, center.y + base_dy),
-        egui::pos2(center.x + size, center.y + base_dy),
-        egui::pos2(center.x, center.y + tip_dy),
-    ];
-    ui.painter().add(egui::Shape::convex_polygon(
-        points,
-        ui.visuals().strong_text_color(),
-        egui::Stroke::NONE,
-    ));
 }

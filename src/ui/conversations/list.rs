@@ -6,7 +6,7 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::analysis::conversation::ConversationSummary;
 use crate::ui::format;
-use crate::ui::traces_table::sort_marker_ui;
+use crate::ui::sort_header::sort_header_ui;
 
 const ROW_HEIGHT: f32 = 22.0;
 
@@ -131,15 +131,7 @@ impl ConversationList {
                             ui.strong(label);
                             return;
                         };
-                        let response = ui
-                            .add(
-                                egui::Button::new(egui::RichText::new(label).strong()).frame(false),
-                            )
-                            .on_hover_text(format!("Sort by {}", label.to_lowercase()));
-                        if sort == column {
-                            sort_marker_ui(ui, response.rect, descending);
-                        }
-                        if response.clicked() {
+                        if sort_header_ui(ui, label, (sort == column).then_some(descending)) {
                             new_sort = Some(column);
                         }
                     });

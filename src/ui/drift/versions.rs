@@ -8,7 +8,7 @@ use egui_plot::{GridMark, HoverPosition, Plot, PlotPoints, Polygon};
 
 use crate::analysis::version_skew::{Combination, ResourceCombination, VersionSkew};
 use crate::ui::format;
-use crate::ui::latency::{axis_time_label, time_grid_spacer};
+use crate::ui::time_axis::time_x_axis;
 
 use super::feature_table::DRIFTED_COLOR;
 
@@ -54,7 +54,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, skew: &VersionSkew, origin_ns: i64) {
     let labels: Vec<String> = combos.iter().map(combination_label).collect();
     let y_labels = labels.clone();
     let lanes = combos.len();
-    Plot::new("drift_versions")
+    time_x_axis(Plot::new("drift_versions"), origin_ns, false)
         .height((34.0 + 26.0 * lanes as f32).min(220.0))
         .allow_drag(false)
         .allow_zoom(false)
@@ -62,17 +62,6 @@ pub fn timeline_ui(ui: &mut egui::Ui, skew: &VersionSkew, origin_ns: i64) {
         .allow_boxed_zoom(false)
         .include_y(-0.6)
         .include_y(lanes as f64 - 0.4)
-        .x_axis_formatter(
-            move |mark: GridMark, range: &std::ops::RangeInclusive<f64>| {
-                axis_time_label(
-                    origin_ns,
-                    mark.value,
-                    mark.step_size,
-                    range.end() - range.start(),
-                )
-            },
-        )
-        .x_grid_spacer(time_grid_spacer)
         .y_axis_formatter(move |mark: GridMark, _range| {
             y_labels
                 .get(mark.value.round().max(0.0) as usize)

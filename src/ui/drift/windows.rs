@@ -3,13 +3,13 @@
 //! sets the current window); both windows are shaded on the timeline.
 
 use egui::{Color32, Stroke};
-use egui_plot::{Bar, BarChart, GridMark, HoverPosition, Plot, PlotPoints, Polygon};
+use egui_plot::{Bar, BarChart, HoverPosition, Plot, PlotPoints, Polygon};
 
 use crate::analysis::drift::TimeRange;
 use crate::analysis::prediction_report::ReferenceChoice;
 
 use super::data::DriftData;
-use crate::ui::latency::{axis_time_label, time_grid_spacer};
+use crate::ui::time_axis::time_x_axis;
 
 pub const REFERENCE_COLOR: Color32 = Color32::from_rgb(70, 130, 220);
 pub const CURRENT_COLOR: Color32 = Color32::from_rgb(230, 140, 40);
@@ -103,7 +103,7 @@ impl WindowChoice {
             bands.push((data.reference, REFERENCE_COLOR, "reference"));
         }
         let drag = self.drag;
-        let response = Plot::new("drift_timeline")
+        let response = time_x_axis(Plot::new("drift_timeline"), origin_ns, false)
             .height(110.0)
             .allow_drag(false)
             .allow_zoom(false)
@@ -115,17 +115,6 @@ impl WindowChoice {
             .include_y(0.0)
             .include_y(max_count)
             .y_axis_label("predictions")
-            .x_axis_formatter(
-                move |mark: GridMark, range: &std::ops::RangeInclusive<f64>| {
-                    axis_time_label(
-                        origin_ns,
-                        mark.value,
-                        mark.step_size,
-                        range.end() - range.start(),
-                    )
-                },
-            )
-            .x_grid_spacer(time_grid_spacer)
             .label_formatter(move |pos: &HoverPosition<'_>| {
                 let p = match pos {
                     HoverPosition::NearDataPoint { position, .. }

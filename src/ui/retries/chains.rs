@@ -7,7 +7,7 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::analysis::retries::{Amplification, ChainAttempt, RetryChain};
 use crate::ui::format;
-use crate::ui::traces_table::sort_marker_ui;
+use crate::ui::sort_header::sort_header_ui;
 use crate::ui::view_ctx::{ChainFocus, Nav, ViewCtx};
 
 use super::{chain_in_focus, class_color, lane_name};
@@ -139,13 +139,7 @@ impl ChainTable<'_> {
                             ui.label(title);
                             return;
                         };
-                        let response = ui
-                            .add(egui::Button::new(title).frame(false))
-                            .on_hover_text(format!("Sort by {}", label.to_lowercase()));
-                        if sort == column {
-                            sort_marker_ui(ui, response.rect, descending);
-                        }
-                        if response.clicked() {
+                        if sort_header_ui(ui, label, (sort == column).then_some(descending)) {
                             new_sort = Some(column);
                         }
                     });

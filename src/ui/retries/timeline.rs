@@ -12,7 +12,7 @@ use egui_plot::{
 use crate::analysis::retries::ChainAttempt;
 use crate::model::error_class::ErrorClass;
 use crate::ui::format;
-use crate::ui::latency::{axis_time_label, time_grid_spacer};
+use crate::ui::time_axis::time_x_axis;
 use crate::ui::view_ctx::ChainFocus;
 
 use super::{RetriesData, chain_in_focus, class_color, lane_name};
@@ -88,33 +88,24 @@ pub fn timeline_ui(
     if first_ns <= last_ns {
         plot = plot.include_x(x_of(first_ns)).include_x(x_of(last_ns));
     }
-    let plot = plot
-        .legend(Legend::default().follow_insertion_order(true))
-        .x_axis_label("time (UTC)")
-        .x_axis_formatter(
-            move |mark: GridMark, range: &std::ops::RangeInclusive<f64>| {
-                axis_time_label(
-                    origin_ns,
-                    mark.value,
-                    mark.step_size,
-                    range.end() - range.start(),
-                )
-            },
-        )
-        .x_grid_spacer(time_grid_spacer)
-        .y_axis_formatter(move |mark: GridMark, _range| {
-            let k = mark.value.round();
-            if (mark.value - k).abs() > 1e-6 || k < 0.0 {
-                return String::new();
-            }
-            names_for_axis.get(k as usize).cloned().unwrap_or_default()
-        })
-        .y_grid_spacer(lane_grid_spacer)
-        .y_axis_min_width(150.0)
-        .include_y(-0.6)
-        .include_y(lane_names.len() as f64 - 0.4)
-        .allow_scroll([true, false])
-        .label_formatter(|_| None);
+    let plot = time_x_axis(
+        plot.legend(Legend::default().follow_insertion_order(true)),
+        origin_ns,
+        true,
+    )
+    .y_axis_formatter(move |mark: GridMark, _range| {
+        let k = mark.value.round();
+        if (mark.value - k).abs() > 1e-6 || k < 0.0 {
+            return String::new();
+        }
+        names_for_axis.get(k as usize).cloned().unwrap_or_default()
+    })
+    .y_grid_spacer(lane_grid_spacer)
+    .y_axis_min_width(150.0)
+    .include_y(-0.6)
+    .include_y(lane_names.len() as f64 - 0.4)
+    .allow_scroll([true, false])
+    .label_formatter(|_| None);
     let response = plot.show(ui, |pui| {
         let bounds = pui.plot_bounds();
         let (x_min, x_max) = (bounds.min()[0], bounds.max()[0]);

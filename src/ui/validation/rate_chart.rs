@@ -6,7 +6,7 @@ use egui_plot::{GridMark, HLine, HoverPosition, Legend, Line, LineStyle, Plot, P
 
 use crate::analysis::validation::{ALERT_RATE, BucketRate, SeriesBy, SeriesRates};
 use crate::ui::format;
-use crate::ui::latency::{axis_time_label, time_grid_spacer};
+use crate::ui::time_axis::time_x_axis;
 
 use super::ValidationData;
 
@@ -81,21 +81,10 @@ pub fn rate_chart_ui(
         ));
     }
     let width_s = buckets.width_ns as f64 / 1e9;
-    Plot::new("validation_rate_plot")
-        .legend(Legend::default().follow_insertion_order(true))
-        .x_axis_label("time (UTC)")
+    let plot =
+        Plot::new("validation_rate_plot").legend(Legend::default().follow_insertion_order(true));
+    time_x_axis(plot, origin_ns, true)
         .y_axis_label("failure rate")
-        .x_axis_formatter(
-            move |mark: GridMark, range: &std::ops::RangeInclusive<f64>| {
-                axis_time_label(
-                    origin_ns,
-                    mark.value,
-                    mark.step_size,
-                    range.end() - range.start(),
-                )
-            },
-        )
-        .x_grid_spacer(time_grid_spacer)
         .y_axis_formatter(|mark: GridMark, _range| format!("{:.0} %", mark.value))
         .include_y(0.0)
         .include_y(ALERT_RATE * 100.0 * 2.0)

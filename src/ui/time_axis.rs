@@ -1,0 +1,183 @@
+//! Plot x axes of wall-clock time. Plots keep x as seconds after an origin (f64 keeps
+//! sub-microsecond precision there); the marks fall on round UTC clock steps (whole minutes,
+//! hours, days) and read as times of day, or dates and times when the view spans days.
+
+use egui_plot::{GridInput, GridMark, Plot};
+
+use super::format;
+
+/// Gives `plot` a time x axis (round clock marks and their labels) for x in seconds after
+/// `origin_ns`, labelled "time (UTC)" when `labelled`.
+pub fn time_x_axis(plot: Plot<'_>, origin_ns: i64, labelled: bool) -> Plot<'_> {
+    let plot = if labelled {
+        plot.x_axis_label("time (UTC)")
+    } else {
+        plot
+    };
+    plot.x_axis_formatter(
+        move |mark: GridMark, range: &std::ops::RangeInclusive<f64>| {
+            axis_time_label(
+                origin_ns,
+                mark.value,
+                mark.step_size,
+                range.end() - range.start(),
+            )
+        },
+    )
+    .x_grid_spacer(move |input| clock_grid_marks(origin_ns, input))
+}
+
+/// An axis label for plot x (seconds after `origin_ns`) that suits the visible span: the time
+/// of day within a day (without `.000` on whole seconds), date and time across days, the date
+/// alone for whole-day marks.
+pub fn axis_time_label(origin_ns: i64, x_s: f64, step_s: f64, visible_s: f64) -> String {
+    let ns = origin_ns.saturating_add((x_s * 1e9).round() as i64);
+    const DAY_S: f64 = 86_400.0;
+    if step_s >= DAY_S {
+        return format::date_ns(ns);
+    }
+    let clock = format::clock_ns(ns);
+    let clock = clock.strip_suffix(".000").unwrap_or(&clock);
+    if visible_s > DAY_S {
+        format!("{} {clock}", format::date_ns(ns))
+    } else {
+        clock.to_owned()
+    }
+}
+
+/// Round clock steps, in milliseconds.
+const CLOCK_STEPS_MS: &[i64] = &[
+    1,
+    2,
+    5,
+    10,
+    20,
+    50,
+    100,
+    200,
+    500,
+    1_000,
+    2_000,
+    5_000,
+    10_000,
+    15_000,
+    30_000,
+    60_000,
+    120_000,
+    300_000,
+    600_000,
+    900_000,
+    1_800_000,
+    3_600_000,
+    7_200_000,
+    10_800_000,
+    21_600_000,
+    43_200_000,
+    86_400_000,
+    172_800_000,
+    604_800_000,
+];
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// The smallest round clock step of at least `at_least_ms` (whole days beyond a week).
+fn clock_step_ms(at_least_ms: f64) -> i64 {
+    CLOCK_STEPS_MS
+        .iter()
+        .copied()
+        .find(|s| *s as f64 >= at_least_ms)
+        .unwrap_or_else(|| ((at_least_ms / MS_PER_DAY as f64).ceil() as i64).max(1) * MS_PER_DAY)
+}
+
+/// Grid marks where the UTC clock is round (x in seconds after `origin_ns`): fine, medium and
+/// coarse steps, each mark tagged with the coarsest step it falls on.
+fn clock_grid_marks(origin_ns: i64, input: GridInput) -> Vec<GridMark> {
+    let (lo_s, hi_s) = input.bounds;
+    if !(lo_s.is_finite() && hi_s.is_finite()) || hi_s < lo_s {
+        return Vec::new();
+    }
+    let fine_ms = clock_step_ms(input.base_step_size.abs().max(1e-9) * 1e3);
+    let medium_ms = clock_step_ms(fine_ms as f64 * 4.0);
+    let coarse_ms = clock_step_ms(medium_ms as f64 * 4.0);
+    // Whole milliseconds since the epoch at the view's edges.
+    let origin_ms = origin_ns.div_euclid(1_000_000);
+    let origin_rest_s = origin_ns.rem_euclid(1_000_000) as f64 / 1e9;
+    let lo_ms = origin_ms.saturating_add(((lo_s - origin_rest_s) * 1e3).floor() as i64);
+    let hi_ms = origin_ms.saturating_add(((hi_s - origin_rest_s) * 1e3).ceil() as i64);
+    let first = lo_ms.div_euclid(fine_ms);
+    let last = hi_ms.div_euclid(fine_ms) + 1;
+    if last - first > 10_000 {
+        return Vec::new();
+    }
+    (first..=last)
+        .map(|k| {
+            let at_ms = k * fine_ms;
+            let step_ms = if at_ms.rem_euclid(coarse_ms) == 0 {
+                coarse_ms
+            } else if at_ms.rem_euclid(medium_ms) == 0 {
+                medium_ms
+            } else {
+                fine_ms
+            };
+            GridMark {
+                value: (at_ms - origin_ms) as f64 / 1e3 - origin_rest_s,
+                step_size: step_ms as f64 / 1e3,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2026-11-22 10:30:00 UTC.
+    const ORIGIN_NS: i64 = 1_795_343_400_000_000_000;
+
+    #[test]
+    fn axis_labels_show_dates_when_the_view_spans_days() {
+        assert_eq!(axis_time_label(ORIGIN_NS, 0.0, 60.0, 3_600.0), "10:30:00");
+        assert_eq!(
+            axis_time_label(ORIGIN_NS, 0.0, 3_600.0, 5.0 * 86_400.0),
+            "2026-11-22 10:30:00"
+        );
+        assert_eq!(
+            axis_time_label(ORIGIN_NS, 0.0, 86_400.0, 700.0 * 86_400.0),
+            "2026-11-22"
+        );
+    }
+
+    #[test]
+    fn marks_fall_on_round_clock_times_whatever_the_origin() {
+        // An origin at 10:30:00.204: the marks are whole minutes of the clock, not multiples of
+        // a minute after the origin.
+        let origin_ns = ORIGIN_NS + 204_000_000;
+        let marks = clock_grid_marks(
+            origin_ns,
+            GridInput {
+                bounds: (0.0, 600.0),
+                base_step_size: 50.0,
+            },
+        );
+        assert!(!marks.is_empty());
+        for mark in &marks {
+            let ns = origin_ns + (mark.value * 1e9).round() as i64;
+            assert_eq!(ns.rem_euclid(60_000_000_000), 0, "{mark:?}");
+        }
+        let labels: Vec<String> = marks
+            .iter()
+            .filter(|m| m.value >= 0.0 && m.step_size >= 300.0)
+            .map(|m| axis_time_label(origin_ns, m.value, m.step_size, 600.0))
+            .collect();
+        assert_eq!(labels, ["10:35:00", "10:40:00"]);
+    }
+
+    #[test]
+    fn marks_of_a_degenerate_view_are_empty() {
+        let input = GridInput {
+            bounds: (f64::NAN, 1.0),
+            base_step_size: 1.0,
+        };
+        assert!(clock_grid_marks(ORIGIN_NS, input).is_empty());
+    }
+}
