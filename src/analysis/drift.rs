@@ -1165,6 +1165,7 @@ pub fn feature_histogram(
     };
     let bins = match kind {
         FeatureKind::Numeric => {
+            r.numbers.sort_unstable_by(f64::total_cmp);
             c.numbers.sort_unstable_by(f64::total_cmp);
             if distinct_sorted(&r.numbers) > 30 {
                 let mut all = r.numbers.clone();
