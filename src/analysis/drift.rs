@@ -1372,4 +1372,49 @@ mod reference_tests {
         assert!((ca.reference_share - 0.5).abs() < 1e-12);
         assert!((ca.current_share - 2.0 / 3.0).abs() < 1e-12);
     }
+
+    #[test]
+    fn numeric_histogram_uses_sturges_bins_and_shows_the_shift() {
+        // 200 reference values 0..100, 200 current values shifted up by 50.
+        let times: Vec<i64> = (0..400).collect();
+        let nums: Vec<f64> = (0..400)
+            .map(|i| {
+                if i < 200 {
+                    i as f64 / 2.0
+                } else {
+                    (i - 200) as f64 / 2.0 + 50.0
+                }
+            })
+            .collect();
+        let cats: Vec<&str> = vec!["a"; 400];
+        let t = table(&times, &cats, &nums);
+        let reference = TimeRange {
+            from_ns: 0,
+            to_ns: 200,
+        };
+        let current = TimeRange {
+            from_ns: 200,
+            to_ns: 400,
+        };
+        let h = feature_histogram(&t.features[1], &t.timestamp_ns, reference, current);
+        assert_eq!(h.kind, FeatureKind::Numeric);
+        assert_eq!(h.bins.len() + 1, sturges_edges(&nums).len());
+        for pair in h.bins.windows(2) {
+            assert_eq!(pair[0].hi, pair[1].lo);
+        }
+        let sum = |f: fn(&HistogramBin) -> f64| h.bins.iter().map(f).sum::<f64>();
+        assert!((sum(|b| b.reference_share) - 1.0).abs() < 1e-12);
+        assert!((sum(|b| b.current_share) - 1.0).abs() < 1e-12);
+        let first = &h.bins[0];
+        let last = &h.bins[h.bins.len() - 1];
+        assert!(first.reference_share > 0.0 && first.current_share == 0.0);
+        assert!(last.current_share > 0.0 && last.reference_share == 0.0);
+        // Drift over time: one series per column, one point per window.
+        let windows = rolling_windows(0, 400, 200, 200);
+        let series = drift_over_time(&t, reference, &windows, None, &Thresholds::default());
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[1].feature, "x");
+        assert_eq!(series[1].points.len(), 2);
+        assert!(!series[1].points[0].drifted && series[1].points[1].drifted);
+    }
 }
