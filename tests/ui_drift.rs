@@ -281,8 +281,8 @@ fn drag_on_timeline(
         .rect();
     let y = summary.top() - 50.0;
     let at = |x: f32| egui::pos2(x, y);
-    let mut push = |h: &mut egui_kittest::Harness<'static, tracedeck::ui::TracedeckApp>,
-                    e: egui::Event| {
+    let push = |h: &mut egui_kittest::Harness<'static, tracedeck::ui::TracedeckApp>,
+                e: egui::Event| {
         h.input_mut()
             .events
             .push(egui::Event::ModifiersChanged(modifiers));
