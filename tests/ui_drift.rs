@@ -197,6 +197,13 @@ fn trace_and_prediction_open_each_other() {
         h.state().tab() == Tab::Drift && shows(h, "Open trace")
     });
     assert!(shows(&harness, "escalate"));
+    // The tab follows the prediction to its model.
+    step_until(&mut harness, "the prediction's model", |h| {
+        h.state()
+            .drift_view()
+            .data()
+            .is_some_and(|d| d.key.model == "triage-linked")
+    });
     assert!(shows(&harness, &tracedeck::model::hex_lower(&trace_id)));
     harness.get_by_label("Open trace").click();
     step_until(&mut harness, "the trace", |h| {
