@@ -374,6 +374,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// A cheap fingerprint of what drift and version skew read (prediction, role, resource
+    /// and import counts): equal fingerprints mean equal answers, for caches.
+    pub fn prediction_fingerprint(&self) -> Result<[i64; 4], StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT (SELECT COUNT(*) FROM predictions), (SELECT COUNT(*) FROM import_roles),
+                    (SELECT COUNT(*) FROM resources), (SELECT COALESCE(MAX(id), 0) FROM imports)",
+            [],
+            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]),
+        )?)
+    }
+
     /// The imports marked as the reference, with how many predictions each holds.
     pub fn reference_imports(&self) -> Result<Vec<ReferenceImport>, StoreError> {
         let mut stmt = self.conn().prepare(
