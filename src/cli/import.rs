@@ -75,11 +75,12 @@ pub fn run(
             );
         }
         println!(
-            "store {}: {} spans, {} traces, {} services",
+            "store {}: {} spans, {} traces, {} services, {} predictions",
             db.display(),
             counts.spans,
             counts.traces,
-            counts.services
+            counts.services,
+            store.prediction_count()?
         );
     }
     let refused = reports.iter().any(|r| r.outcome == Outcome::Rejected);

@@ -306,7 +306,8 @@ impl Store {
         Ok(table)
     }
 
-    /// The versions, confidence and correctness of every prediction, by model and time.
+    /// The versions, confidence and correctness of every served prediction (a reference
+    /// import's are left out), by model and time.
     pub fn prediction_versions(&self) -> Result<Vec<VersionRow>, StoreError> {
         self.prediction_versions_of(None)
     }
@@ -316,12 +317,14 @@ impl Store {
         &self,
         model: Option<&str>,
     ) -> Result<Vec<VersionRow>, StoreError> {
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare(&format!(
             "SELECT model, model_version, pipeline_version, timestamp_ns, confidence,
                     CASE WHEN label IS NULL OR prediction IS NULL THEN NULL
                          ELSE label IS NOT prediction END
-             FROM predictions WHERE ?1 IS NULL OR model = ?1 ORDER BY model, timestamp_ns",
-        )?;
+             FROM predictions WHERE (?1 IS NULL OR model = ?1) AND {}
+             ORDER BY model, timestamp_ns",
+            RowSource::Production.condition()
+        ))?;
         let rows = stmt.query_map([model], |r| {
             Ok(VersionRow {
                 model: r.get(0)?,
