@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let data = tracedeck::ui::drift::data::compute(&store, key)?.ok_or("no drift data")?;
     println!(
-        "Drift tab, everything for one model (load, drift, 12-window sparklines, histograms, versions): {:.0} ms total, {:.0} ms drift and sparklines",
+        "Drift tab, everything for one model: {:.0} ms total, of which {:.0} ms load, drift, 12-window sparklines and histograms (the rest: versions, worst predictions)",
         t.elapsed().as_secs_f64() * 1e3,
         data.compute_ms
     );

@@ -197,6 +197,13 @@ fn trace_and_prediction_open_each_other() {
         h.state().tab() == Tab::Drift && shows(h, "Open trace")
     });
     assert!(shows(&harness, "escalate"));
+    // The tab follows the prediction to its model.
+    step_until(&mut harness, "the prediction's model", |h| {
+        h.state()
+            .drift_view()
+            .data()
+            .is_some_and(|d| d.key.model == "triage-linked")
+    });
     assert!(shows(&harness, &tracedeck::model::hex_lower(&trace_id)));
     harness.get_by_label("Open trace").click();
     step_until(&mut harness, "the trace", |h| {
@@ -265,4 +272,90 @@ fn reference_file_imported_from_the_tab_is_the_reference_window() {
             .data()
             .is_some_and(|d| !d.reference_import)
     });
+}
+
+/// Drags across the prediction timeline (just above the windows' summary line).
+fn drag_on_timeline(
+    harness: &mut egui_kittest::Harness<'static, tracedeck::ui::TracedeckApp>,
+    from_x: f32,
+    to_x: f32,
+    modifiers: egui::Modifiers,
+) {
+    let summary = harness
+        .get_all_by_label_contains("Reference: ")
+        .next()
+        .expect("the windows line")
+        .rect();
+    let y = summary.top() - 50.0;
+    let at = |x: f32| egui::pos2(x, y);
+    let push = |h: &mut egui_kittest::Harness<'static, tracedeck::ui::TracedeckApp>,
+                e: egui::Event| {
+        h.input_mut()
+            .events
+            .push(egui::Event::ModifiersChanged(modifiers));
+        h.input_mut().events.push(e);
+        h.step();
+    };
+    push(harness, egui::Event::PointerMoved(at(from_x)));
+    push(
+        harness,
+        egui::Event::PointerButton {
+            pos: at(from_x),
+            button: egui::PointerButton::Primary,
+            pressed: true,
+            modifiers,
+        },
+    );
+    for k in 1..=8 {
+        let x = from_x + (to_x - from_x) * k as f32 / 8.0;
+        push(harness, egui::Event::PointerMoved(at(x)));
+    }
+    push(
+        harness,
+        egui::Event::PointerButton {
+            pos: at(to_x),
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers,
+        },
+    );
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
+    harness.step();
+}
+
+#[test]
+fn brushing_the_timeline_sets_both_windows() {
+    use tracedeck::analysis::prediction_report::ReferenceChoice;
+    let (_guard, _db, mut harness) = app_on_samples();
+    harness.state_mut().set_tab(Tab::Drift);
+    step_until(&mut harness, "the drift computation", |h| {
+        h.state().drift_view().data().is_some()
+    });
+    let before = harness.state().drift_view().data().expect("data").reference;
+    // A plain drag sets the reference window.
+    drag_on_timeline(&mut harness, 700.0, 900.0, egui::Modifiers::NONE);
+    step_until(&mut harness, "drift on the brushed reference", |h| {
+        h.state().drift_view().data().is_some_and(|d| {
+            matches!(d.key.choice, ReferenceChoice::Ranges { .. }) && d.reference != before
+        })
+    });
+    let data = harness.state().drift_view().data().expect("data").clone();
+    assert!(data.reference.from_ns > data.first_ns);
+    assert!(data.reference.to_ns < data.current.from_ns);
+    let current_before = data.current;
+    // A shift-drag sets the current window and keeps the brushed reference.
+    drag_on_timeline(&mut harness, 400.0, 600.0, egui::Modifiers::SHIFT);
+    step_until(&mut harness, "drift on the brushed current window", |h| {
+        h.state()
+            .drift_view()
+            .data()
+            .is_some_and(|d| d.current != current_before)
+    });
+    let after = harness.state().drift_view().data().expect("data");
+    assert_eq!(after.reference, data.reference);
+    assert!(after.current.to_ns < data.reference.from_ns);
+    assert!(after.current_rows > 0 && after.reference_rows > 0);
 }

@@ -723,15 +723,25 @@ pub fn feature_drift(
     thresholds: &Thresholds,
 ) -> FeatureDrift {
     let mut r = window_of(column, timestamps_ns, reference);
-    let mut c = window_of(column, timestamps_ns, current);
-    let kind = kind_of(&r, &c);
+    r.numbers.sort_unstable_by(f64::total_cmp);
+    let c = window_of(column, timestamps_ns, current);
+    measure(column, &r, c, thresholds)
+}
+
+/// Drift of one column between a reference window (its numbers sorted) and a current one.
+fn measure(
+    column: &FeatureColumn,
+    r: &Window,
+    mut c: Window,
+    thresholds: &Thresholds,
+) -> FeatureDrift {
+    let kind = kind_of(r, &c);
     let small = r.rows <= thresholds.small_reference_rows;
     let mut metrics = Vec::with_capacity(6);
     let mut new_categories = Vec::new();
     let mut new_rows = 0u64;
     let primary = match kind {
         FeatureKind::Numeric => {
-            r.numbers.sort_unstable_by(f64::total_cmp);
             c.numbers.sort_unstable_by(f64::total_cmp);
             let (stat, p) = ks_sorted(&r.numbers, &c.numbers, small);
             let ks = Metric {
@@ -906,31 +916,37 @@ pub fn table_drift(
     current: TimeRange,
     thresholds: &Thresholds,
 ) -> Vec<FeatureDrift> {
+    per_column(table, |c| {
+        feature_drift(c, &table.timestamp_ns, reference, current, thresholds)
+    })
+}
+
+/// The columns drift is measured on: the features, then the prediction and the confidence
+/// when present.
+fn drift_columns(table: &PredictionTable) -> Vec<&FeatureColumn> {
     let mut columns: Vec<&FeatureColumn> = table.features.iter().collect();
     for extra in [&table.prediction, &table.confidence] {
         if extra.cells.iter().any(|c| *c != Cell::Missing) {
             columns.push(extra);
         }
     }
+    columns
+}
+
+/// `f` on every drift column, in parallel over columns, results in column order.
+fn per_column<T: Send>(table: &PredictionTable, f: impl Fn(&FeatureColumn) -> T + Sync) -> Vec<T> {
+    let columns = drift_columns(table);
     let threads = std::thread::available_parallelism()
         .map(std::num::NonZero::get)
         .unwrap_or(1)
         .clamp(1, 16);
     let per_thread = columns.len().div_ceil(threads).max(1);
-    let mut out: Vec<FeatureDrift> = Vec::with_capacity(columns.len());
+    let mut out: Vec<T> = Vec::with_capacity(columns.len());
+    let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = columns
             .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|c| {
-                            feature_drift(c, &table.timestamp_ns, reference, current, thresholds)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|c| f(c)).collect::<Vec<_>>()))
             .collect();
         for h in handles {
             if let Ok(part) = h.join() {
@@ -974,8 +990,9 @@ pub fn rolling_windows(from_ns: i64, to_ns: i64, window_ns: i64, step_ns: i64) -
     out
 }
 
-/// Drift over time: each feature's primary measure (or `method`, when given and applicable)
-/// in each window against the reference. KS p-values are asymptotic here.
+/// Drift over time: each column's primary measure (or `method`, when given and applicable)
+/// in each window against the reference, one series per column (in [`table_drift`]'s order)
+/// with one point per window. The reference is read and sorted once per column.
 pub fn drift_over_time(
     table: &PredictionTable,
     reference: TimeRange,
@@ -983,30 +1000,33 @@ pub fn drift_over_time(
     method: Option<Method>,
     thresholds: &Thresholds,
 ) -> Vec<DriftSeries> {
-    let mut series: Vec<DriftSeries> = Vec::new();
-    for window in windows {
-        for d in table_drift(table, reference, *window, thresholds) {
+    per_column(table, |column| {
+        let mut r = window_of(column, &table.timestamp_ns, reference);
+        r.numbers.sort_unstable_by(f64::total_cmp);
+        let mut series = DriftSeries {
+            feature: column.name.clone(),
+            method: method.unwrap_or(Method::Ks),
+            points: Vec::with_capacity(windows.len()),
+        };
+        for (i, window) in windows.iter().enumerate() {
+            let c = window_of(column, &table.timestamp_ns, *window);
+            let d = measure(column, &r, c, thresholds);
             let chosen = method
                 .and_then(|m| d.metric(m))
                 .or_else(|| d.primary_metric())
                 .copied();
             let Some(m) = chosen else { continue };
-            let point = DriftPoint {
+            if i == 0 {
+                series.method = m.method;
+            }
+            series.points.push(DriftPoint {
                 window_start_ns: window.from_ns,
                 score: m.score,
                 drifted: m.drifted,
-            };
-            match series.iter_mut().find(|s| s.feature == d.feature) {
-                Some(s) => s.points.push(point),
-                None => series.push(DriftSeries {
-                    feature: d.feature.clone(),
-                    method: m.method,
-                    points: vec![point],
-                }),
-            }
+            });
         }
-    }
-    series
+        series
+    })
 }
 
 /// Reference rows (of a reference import) put in front of the current rows, so every function
@@ -1351,5 +1371,50 @@ mod reference_tests {
         let ca = h.bins.iter().find(|b| b.label == "CA").expect("CA bar");
         assert!((ca.reference_share - 0.5).abs() < 1e-12);
         assert!((ca.current_share - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn numeric_histogram_uses_sturges_bins_and_shows_the_shift() {
+        // 200 reference values 0..100, 200 current values shifted up by 50.
+        let times: Vec<i64> = (0..400).collect();
+        let nums: Vec<f64> = (0..400)
+            .map(|i| {
+                if i < 200 {
+                    i as f64 / 2.0
+                } else {
+                    (i - 200) as f64 / 2.0 + 50.0
+                }
+            })
+            .collect();
+        let cats: Vec<&str> = vec!["a"; 400];
+        let t = table(&times, &cats, &nums);
+        let reference = TimeRange {
+            from_ns: 0,
+            to_ns: 200,
+        };
+        let current = TimeRange {
+            from_ns: 200,
+            to_ns: 400,
+        };
+        let h = feature_histogram(&t.features[1], &t.timestamp_ns, reference, current);
+        assert_eq!(h.kind, FeatureKind::Numeric);
+        assert_eq!(h.bins.len() + 1, sturges_edges(&nums).len());
+        for pair in h.bins.windows(2) {
+            assert_eq!(pair[0].hi, pair[1].lo);
+        }
+        let sum = |f: fn(&HistogramBin) -> f64| h.bins.iter().map(f).sum::<f64>();
+        assert!((sum(|b| b.reference_share) - 1.0).abs() < 1e-12);
+        assert!((sum(|b| b.current_share) - 1.0).abs() < 1e-12);
+        let first = &h.bins[0];
+        let last = &h.bins[h.bins.len() - 1];
+        assert!(first.reference_share > 0.0 && first.current_share == 0.0);
+        assert!(last.current_share > 0.0 && last.reference_share == 0.0);
+        // Drift over time: one series per column, one point per window.
+        let windows = rolling_windows(0, 400, 200, 200);
+        let series = drift_over_time(&t, reference, &windows, None, &Thresholds::default());
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[1].feature, "x");
+        assert_eq!(series[1].points.len(), 2);
+        assert!(!series[1].points[0].drifted && series[1].points[1].drifted);
     }
 }

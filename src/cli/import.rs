@@ -76,11 +76,12 @@ pub fn run(
             )?;
         }
         outln!(
-            "store {}: {} spans, {} traces, {} services",
+            "store {}: {} spans, {} traces, {} services, {} predictions",
             db.display(),
             counts.spans,
             counts.traces,
-            counts.services
+            counts.services,
+            store.prediction_count()?
         )?;
     }
     let refused = reports.iter().any(|r| r.outcome == Outcome::Rejected);

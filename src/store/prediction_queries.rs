@@ -193,6 +193,42 @@ fn json_cell(value: &serde_json::Value, column: &mut FeatureColumn, names: &mut 
     }
 }
 
+/// The column named `name` (created, padded with missing cells, when new) and its interner,
+/// ready for row `n`'s cell.
+fn column_slot<'a>(
+    features: &'a mut Vec<FeatureColumn>,
+    by_name: &'a mut HashMap<String, (usize, Interner)>,
+    name: &str,
+    n: usize,
+) -> Option<(&'a mut FeatureColumn, &'a mut Interner)> {
+    if !by_name.contains_key(name) {
+        features.push(FeatureColumn::new(name, n));
+        by_name.insert(name.to_owned(), (features.len() - 1, Interner::default()));
+    }
+    let (index, names) = by_name.get_mut(name)?;
+    let column = features.get_mut(*index)?;
+    column.cells.resize(n, Cell::Missing);
+    Some((column, names))
+}
+
+/// One raw JSON value as a cell, like [`json_cell`] without building a `Value`.
+fn raw_cell(raw: &str, column: &mut FeatureColumn, names: &mut Interner) -> Cell {
+    match raw.as_bytes().first() {
+        Some(b'n') => Cell::Missing,
+        Some(b't') => names.cell(column, "true"),
+        Some(b'f') => names.cell(column, "false"),
+        Some(b'"') => match serde_json::from_str::<std::borrow::Cow<'_, str>>(raw) {
+            Ok(text) => names.cell(column, &text),
+            Err(_) => Cell::Missing,
+        },
+        Some(b'[' | b'{') => match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(value) => json_cell(&value, column, names),
+            Err(_) => Cell::Missing,
+        },
+        _ => raw.parse::<f64>().map_or(Cell::Missing, Cell::Number),
+    }
+}
+
 impl Store {
     /// Every model with predictions, by name.
     pub fn prediction_models(&self) -> Result<Vec<ModelSpan>, StoreError> {
@@ -261,24 +297,30 @@ impl Store {
         while let Some(row) = rows.next()? {
             let n = table.timestamp_ns.len();
             table.timestamp_ns.push(row.get(0)?);
-            if let ValueRef::Text(text) = row.get_ref(1)?
-                && let Ok(serde_json::Value::Object(map)) =
-                    serde_json::from_slice::<serde_json::Value>(text)
-            {
-                for (name, value) in &map {
-                    let (index, names) = match by_name.get_mut(name) {
-                        Some(entry) => entry,
-                        None => {
-                            table.features.push(FeatureColumn::new(name, n));
-                            by_name
-                                .entry(name.clone())
-                                .or_insert((table.features.len() - 1, Interner::default()))
+            if let ValueRef::Text(text) = row.get_ref(1)? {
+                // Borrowed keys and raw values parse fastest; a record with escaped keys takes
+                // the general path.
+                if let Ok(map) =
+                    serde_json::from_slice::<HashMap<&str, &serde_json::value::RawValue>>(text)
+                {
+                    for (name, raw) in map {
+                        if let Some((column, names)) =
+                            column_slot(&mut table.features, &mut by_name, name, n)
+                        {
+                            let cell = raw_cell(raw.get(), column, names);
+                            column.cells.push(cell);
                         }
-                    };
-                    if let Some(column) = table.features.get_mut(*index) {
-                        column.cells.resize(n, Cell::Missing);
-                        let cell = json_cell(value, column, names);
-                        column.cells.push(cell);
+                    }
+                } else if let Ok(serde_json::Value::Object(map)) =
+                    serde_json::from_slice::<serde_json::Value>(text)
+                {
+                    for (name, value) in &map {
+                        if let Some((column, names)) =
+                            column_slot(&mut table.features, &mut by_name, name, n)
+                        {
+                            let cell = json_cell(value, column, names);
+                            column.cells.push(cell);
+                        }
                     }
                 }
             }
@@ -306,7 +348,8 @@ impl Store {
         Ok(table)
     }
 
-    /// The versions, confidence and correctness of every prediction, by model and time.
+    /// The versions, confidence and correctness of every served prediction (a reference
+    /// import's are left out), by model and time.
     pub fn prediction_versions(&self) -> Result<Vec<VersionRow>, StoreError> {
         self.prediction_versions_of(None)
     }
@@ -316,12 +359,14 @@ impl Store {
         &self,
         model: Option<&str>,
     ) -> Result<Vec<VersionRow>, StoreError> {
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare(&format!(
             "SELECT model, model_version, pipeline_version, timestamp_ns, confidence,
                     CASE WHEN label IS NULL OR prediction IS NULL THEN NULL
                          ELSE label IS NOT prediction END
-             FROM predictions WHERE ?1 IS NULL OR model = ?1 ORDER BY model, timestamp_ns",
-        )?;
+             FROM predictions WHERE (?1 IS NULL OR model = ?1) AND {}
+             ORDER BY model, timestamp_ns",
+            RowSource::Production.condition()
+        ))?;
         let rows = stmt.query_map([model], |r| {
             Ok(VersionRow {
                 model: r.get(0)?,
@@ -372,6 +417,17 @@ impl Store {
             prediction_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A cheap fingerprint of what drift and version skew read (prediction, role, resource
+    /// and import counts): equal fingerprints mean equal answers, for caches.
+    pub fn prediction_fingerprint(&self) -> Result<[i64; 4], StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT (SELECT COUNT(*) FROM predictions), (SELECT COUNT(*) FROM import_roles),
+                    (SELECT COUNT(*) FROM resources), (SELECT COALESCE(MAX(id), 0) FROM imports)",
+            [],
+            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]),
+        )?)
     }
 
     /// The imports marked as the reference, with how many predictions each holds.
@@ -444,5 +500,35 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_cells_read_like_json_values() {
+        for raw in [
+            "12.5",
+            "-3",
+            "1e3",
+            "null",
+            "true",
+            "false",
+            "\"US\"",
+            "\"a\\\"b\"",
+            "[1,2]",
+            "{\"k\":1}",
+        ] {
+            let mut a = FeatureColumn::new("x", 0);
+            let mut b = FeatureColumn::new("x", 0);
+            let (mut na, mut nb) = (Interner::default(), Interner::default());
+            let value: serde_json::Value = serde_json::from_str(raw).expect("json");
+            let fast = raw_cell(raw, &mut a, &mut na);
+            let slow = json_cell(&value, &mut b, &mut nb);
+            assert_eq!(fast, slow, "{raw}");
+            assert_eq!(a.categories, b.categories, "{raw}");
+        }
     }
 }

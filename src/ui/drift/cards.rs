@@ -11,7 +11,28 @@ use crate::ui::view_ctx::{Nav, Tab};
 
 use super::versions::combination_label;
 
-pub fn overview_cards(store: &Store, _filter: &SpanFilter) -> Result<Vec<Card>, StoreError> {
+/// The last cards, by store file and [`Store::prediction_fingerprint`]: the overview refetches
+/// whenever data lands (every second while importing traces), and these cards only change
+/// with the predictions and the traced resources.
+type CardsKey = (std::path::PathBuf, [i64; 4]);
+static LAST: std::sync::Mutex<Option<(CardsKey, Vec<Card>)>> = std::sync::Mutex::new(None);
+
+pub fn overview_cards(store: &Store, filter: &SpanFilter) -> Result<Vec<Card>, StoreError> {
+    let key: CardsKey = (store.path().to_owned(), store.prediction_fingerprint()?);
+    if let Ok(last) = LAST.lock()
+        && let Some((k, cards)) = last.as_ref()
+        && *k == key
+    {
+        return Ok(cards.clone());
+    }
+    let cards = compute_cards(store, filter)?;
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((key, cards.clone()));
+    }
+    Ok(cards)
+}
+
+fn compute_cards(store: &Store, _filter: &SpanFilter) -> Result<Vec<Card>, StoreError> {
     let models = store.prediction_models_of(RowSource::Production)?;
     if models.is_empty() {
         return Ok(Vec::new());

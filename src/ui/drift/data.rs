@@ -140,9 +140,10 @@ pub fn compute(store: &Store, key: DriftKey) -> Result<Option<Arc<DriftData>>, S
                     bins: Vec::new(),
                 });
             let output = i >= inputs;
+            // Same column order as `table_drift`.
             let points = series
-                .iter()
-                .find(|s| s.feature == d.feature)
+                .get(i)
+                .filter(|s| s.feature == d.feature)
                 .map(|s| s.points.clone())
                 .unwrap_or_default();
             FeatureRow {

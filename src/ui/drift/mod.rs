@@ -48,6 +48,8 @@ pub struct DriftView {
     /// Reports of a finished reference import, for the app's Import log.
     finished_reports: Vec<FileReport>,
     reference_error: Option<String>,
+    /// The prediction whose model the picker last switched to.
+    followed_prediction: Option<i64>,
 }
 
 impl DriftView {
@@ -134,6 +136,18 @@ impl DriftView {
             data::model_list,
         );
         let list = self.models.value().cloned().unwrap_or_default();
+        // An opened prediction shows its own model's drift (once; the user may pick another).
+        if let Some((id, model)) = self.detail.loaded_model()
+            && self.followed_prediction != Some(id)
+        {
+            self.followed_prediction = Some(id);
+            if self.model.as_deref() != Some(model) && list.models.iter().any(|m| m.model == model)
+            {
+                self.model = Some(model.to_owned());
+                self.windows.choice = None;
+                self.selected = None;
+            }
+        }
         if self
             .model
             .as_ref()

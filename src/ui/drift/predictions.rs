@@ -100,6 +100,16 @@ impl PredictionDetail {
         self.open
     }
 
+    /// The open prediction's id and model, once loaded.
+    pub fn loaded_model(&self) -> Option<(i64, &str)> {
+        let id = self.open?;
+        self.query
+            .value()?
+            .as_ref()
+            .filter(|p| p.id == id)
+            .map(|p| (id, p.model.as_str()))
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) {
         let Some(id) = self.open else { return };
         self.query
