@@ -130,7 +130,7 @@ impl ConversationsView {
         }
         egui::Panel::left("conversation_list_panel")
             .resizable(true)
-            .default_size(520.0)
+            .default_size(480.0)
             .size_range(260.0..=(ui.available_width() - 300.0).max(260.0))
             .show(ui, |ui| self.list_ui(ui));
         egui::CentralPanel::no_frame().show(ui, |ui| self.replay_ui(ui, ctx, loaded.as_deref()));
