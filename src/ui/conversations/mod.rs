@@ -228,7 +228,7 @@ fn malformed_card(all: &[ConversationSummary]) -> Option<Card> {
         title: "Malformed conversations",
         value: format!("{malformed} / {}", all.len()),
         detail: if malformed > 0 {
-            format!("{findings} payload findings - click to replay them")
+            format!("{findings} payload findings — click to replay them")
         } else {
             "no payload finding".to_owned()
         },

@@ -307,11 +307,22 @@ pub fn step_ui(
                 ui.label(RichText::new(format!("Sent ({} messages)", step.request.len())).strong());
                 if let Some(p) = previous {
                     let removed = p.request.len().saturating_sub(step.request.len());
-                    let mut text = format!("{changed} new or changed since step {}", p.index + 1);
-                    if removed > 0 {
-                        text.push_str(&format!(", {removed} dropped"));
+                    if changed == 0 && removed == 0 {
+                        ui.label(
+                            RichText::new(format!(
+                                "the same messages as step {}: re-sent unchanged",
+                                p.index + 1
+                            ))
+                            .color(super::replay::CHANGED_COLOR),
+                        );
+                    } else {
+                        let mut text =
+                            format!("{changed} new or changed since step {}", p.index + 1);
+                        if removed > 0 {
+                            text.push_str(&format!(", {removed} dropped"));
+                        }
+                        ui.weak(text);
                     }
-                    ui.weak(text);
                 }
             });
             if let Some(instructions) = &step.system_instructions {
