@@ -232,12 +232,7 @@ pub fn build(store: &Store) -> Result<Report, StoreError> {
             })
             .collect(),
     };
-    let all_conversations = conversation::all(store, &filter)?;
-    let conversation_count = all_conversations.len();
-    let conversations: Vec<Conversation> = all_conversations
-        .into_iter()
-        .filter(|c| !c.findings.is_empty())
-        .collect();
+    let (conversation_count, conversations) = conversation::with_findings(store, &filter)?;
     Ok(Report {
         json: ReportJson {
             tracedeck_report: REPORT_VERSION,
