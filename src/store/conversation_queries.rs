@@ -71,8 +71,9 @@ fn blob8(v: Vec<u8>) -> SpanId {
 const STEP_CONDITION: &str = "(s.gen_ai_operation IS NOT NULL OR s.request_model IS NOT NULL
     OR s.response_model IS NOT NULL
     OR instr(s.attributes, '\"openinference.span.kind\"') > 0
-    OR instr(s.attributes, '\"gen_ai.prompt.') > 0
-    OR instr(s.attributes, '\"gen_ai.tool.name\"') > 0
+    OR (instr(s.attributes, '\"gen_ai.') > 0
+        AND (instr(s.attributes, '\"gen_ai.prompt.') > 0
+            OR instr(s.attributes, '\"gen_ai.tool.name\"') > 0))
     OR EXISTS (SELECT 1 FROM span_events e WHERE e.span_pk = s.id AND e.name LIKE 'gen\\_ai.%' ESCAPE '\\'))";
 
 const STEP_COLUMNS: &str = "s.id, s.trace_id, s.span_id, s.parent_span_id, s.name, s.start_ns,
@@ -131,8 +132,13 @@ impl Store {
             })?
             .collect::<Result<_, _>>()?
         };
-        if refs.iter().any(|r| r.conversation_key.is_none()) {
-            let keys = self.trace_keys()?;
+        let unkeyed: HashSet<TraceId> = refs
+            .iter()
+            .filter(|r| r.conversation_key.is_none())
+            .map(|r| r.trace_id)
+            .collect();
+        if !unkeyed.is_empty() {
+            let keys = self.trace_keys(&unkeyed)?;
             for r in &mut refs {
                 if r.conversation_key.is_none() {
                     r.conversation_key = keys.get(&r.trace_id).cloned();
@@ -173,17 +179,21 @@ impl Store {
         Ok(rows.into_iter().map(|(_, row)| row).collect())
     }
 
-    /// The first conversation key each trace names.
-    fn trace_keys(&self) -> Result<HashMap<TraceId, String>, StoreError> {
-        let mut stmt = self.conn().prepare(
-            "SELECT trace_id, MIN(conversation_key) FROM spans
-             WHERE conversation_key IS NOT NULL GROUP BY trace_id",
-        )?;
-        let found = stmt.query_map([], |r| Ok((blob16(r.get(0)?), r.get::<_, String>(1)?)))?;
+    /// The first conversation key each of `traces` names (one index lookup per trace: cheaper
+    /// than grouping the whole table).
+    fn trace_keys(
+        &self,
+        traces: &HashSet<TraceId>,
+    ) -> Result<HashMap<TraceId, String>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT MIN(conversation_key) FROM spans WHERE trace_id = ?1")?;
         let mut keys = HashMap::new();
-        for pair in found {
-            let (trace, key) = pair?;
-            keys.insert(trace, key);
+        for trace in traces {
+            let key: Option<String> = stmt.query_row(params![trace.as_slice()], |r| r.get(0))?;
+            if let Some(key) = key {
+                keys.insert(*trace, key);
+            }
         }
         Ok(keys)
     }
@@ -220,7 +230,7 @@ impl Store {
             }
         }
         rows.sort_by_key(|(pk, r)| (r.start_ns, *pk));
-        self.fill_trace_keys(&mut rows, &traces)?;
+        self.fill_trace_keys(&mut rows)?;
         self.fill_step_events(&mut rows)?;
         Ok(rows.into_iter().map(|(_, row)| row).collect())
     }
@@ -255,24 +265,16 @@ impl Store {
     }
 
     /// Gives spans without a key the first key their trace names.
-    fn fill_trace_keys(
-        &self,
-        rows: &mut [(i64, StepSpanRow)],
-        traces: &[TraceId],
-    ) -> Result<(), StoreError> {
-        if rows.iter().all(|(_, r)| r.conversation_key.is_some()) {
+    fn fill_trace_keys(&self, rows: &mut [(i64, StepSpanRow)]) -> Result<(), StoreError> {
+        let unkeyed: HashSet<TraceId> = rows
+            .iter()
+            .filter(|(_, r)| r.conversation_key.is_none())
+            .map(|(_, r)| r.trace_id)
+            .collect();
+        if unkeyed.is_empty() {
             return Ok(());
         }
-        let mut keys: HashMap<TraceId, String> = HashMap::new();
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT MIN(conversation_key) FROM spans WHERE trace_id = ?1")?;
-        for trace in traces {
-            let key: Option<String> = stmt.query_row(params![trace.as_slice()], |r| r.get(0))?;
-            if let Some(key) = key {
-                keys.insert(*trace, key);
-            }
-        }
+        let keys = self.trace_keys(&unkeyed)?;
         for (_, row) in rows.iter_mut() {
             if row.conversation_key.is_none() {
                 row.conversation_key = keys.get(&row.trace_id).cloned();
