@@ -18,6 +18,11 @@ use crate::model::error_class::{ErrorClass, ErrorCounts};
 use crate::model::hex_lower;
 use crate::store::{SpanFilter, Store, StoreError};
 
+/// Conversations named one by one among the worst findings.
+const WORST_CONVERSATIONS: usize = 5;
+/// Conversations listed in the text's Conversations section.
+const LISTED_CONVERSATIONS: usize = 20;
+
 /// The version of the JSON shape.
 pub const REPORT_VERSION: u32 = 1;
 
@@ -232,12 +237,7 @@ pub fn build(store: &Store) -> Result<Report, StoreError> {
             })
             .collect(),
     };
-    let all_conversations = conversation::all(store, &filter)?;
-    let conversation_count = all_conversations.len();
-    let conversations: Vec<Conversation> = all_conversations
-        .into_iter()
-        .filter(|c| !c.findings.is_empty())
-        .collect();
+    let (conversation_count, conversations) = conversation::with_findings(store, &filter)?;
     Ok(Report {
         json: ReportJson {
             tracedeck_report: REPORT_VERSION,
@@ -364,6 +364,7 @@ impl Report {
                 ),
             ));
         }
+        let mut conversation_findings: Vec<(u32, String)> = Vec::new();
         for c in &self.conversations {
             let Some(first) = c.findings.first() else {
                 continue;
@@ -377,7 +378,7 @@ impl Report {
             let mut rules: Vec<&str> = c.findings.iter().map(|f| f.rule.as_str()).collect();
             rules.sort_unstable();
             rules.dedup();
-            findings.push((
+            conversation_findings.push((
                 if failed.is_some() { 40 } else { 20 },
                 format!(
                     "malformed payload in conversation {} ({}): step {}{}{}: {}\n     trace {}",
@@ -394,6 +395,20 @@ impl Report {
                         .get(shown.step)
                         .map(|s| hex_lower(&s.trace_id))
                         .unwrap_or_default()
+                ),
+            ));
+        }
+        // The worst few by name; the rest are listed under Conversations.
+        conversation_findings.sort_by_key(|f| std::cmp::Reverse(f.0));
+        let more = conversation_findings
+            .len()
+            .saturating_sub(WORST_CONVERSATIONS);
+        findings.extend(conversation_findings.into_iter().take(WORST_CONVERSATIONS));
+        if more > 0 {
+            findings.push((
+                19,
+                format!(
+                    "{more} more conversations with payload findings (see Conversations below)"
                 ),
             ));
         }
@@ -485,7 +500,7 @@ impl Report {
             self.conversations.len(),
             j.conversation_count
         );
-        for c in &self.conversations {
+        for c in self.conversations.iter().take(LISTED_CONVERSATIONS) {
             let _ = writeln!(
                 out,
                 "  {}  {} steps, {} finding{}",
@@ -513,6 +528,14 @@ impl Report {
                     c.findings.len() - 5
                 );
             }
+        }
+
+        if self.conversations.len() > LISTED_CONVERSATIONS {
+            let _ = writeln!(
+                out,
+                "  ... and {} more (all of them with --json)",
+                self.conversations.len() - LISTED_CONVERSATIONS
+            );
         }
 
         let _ = writeln!(out, "\nSlowest operations (p95)");

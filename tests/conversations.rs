@@ -263,6 +263,31 @@ fn dialect_files() -> Vec<(&'static str, &'static str, Vec<SpanSpec>)> {
             ],
         ),
         (
+            "events-content.json",
+            "7777aaaa000000000000000000000007",
+            vec![
+                execute_tool_span("7777aaaa000000000000000000000007"),
+                chat_span(
+                    "7777aaaa000000000000000000000007",
+                    json!({}),
+                    vec![
+                        (
+                            "gen_ai.content.prompt",
+                            json!({"gen_ai.prompt": json!([
+                                {"role": "user", "content": QUESTION},
+                                {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ARGS}}]},
+                                {"role": "tool", "tool_call_id": "call_1", "content": RESULT},
+                            ]).to_string()}),
+                        ),
+                        (
+                            "gen_ai.content.completion",
+                            json!({"gen_ai.completion": json!([{"role": "assistant", "content": ANSWER, "finish_reason": "stop"}]).to_string()}),
+                        ),
+                    ],
+                ),
+            ],
+        ),
+        (
             "indexed.json",
             "5555aaaa000000000000000000000005",
             vec![

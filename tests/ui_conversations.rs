@@ -493,3 +493,46 @@ fn samples_out_of_order_results_replay_and_waterfall_links() {
         h.state().tab() == Tab::Conversations && shows(h, &at_step(failed_step))
     });
 }
+
+#[test]
+fn samples_retry_storm_shows_the_same_request_still_broken() {
+    let (_guard, db, mut harness) = app_on_samples();
+    let store = Store::open(&db).expect("store");
+    let all = conversation::list(&store, &SpanFilter::default()).expect("list");
+    let storm = all
+        .iter()
+        .filter(|c| c.first_rule == Some(Rule::ToolResultMissing))
+        .max_by_key(|c| c.findings)
+        .expect("the samples' storm conversation");
+    let conv = conversation::load(&store, &storm.key)
+        .expect("load")
+        .expect("conversation");
+    let flagged: Vec<usize> = conv
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::ToolResultMissing)
+        .map(|f| f.step)
+        .collect();
+    let (Some(&first), Some(&second)) = (flagged.first(), flagged.get(1)) else {
+        panic!("the storm repeats its broken request");
+    };
+    let steps = conv.steps.len();
+    open_tab(&mut harness);
+    harness.get_by_label("Has findings").click();
+    step_until(&mut harness, "the storm in the list", |h| {
+        shows(h, &conv.key)
+    });
+    harness.get_by_label(&conv.key).click();
+    step_until(&mut harness, "the replay at the first finding", |h| {
+        shows(h, &format!("Step {} of {steps}", first + 1))
+    });
+    for _ in first..second {
+        harness.key_press(egui::Key::ArrowRight);
+        harness.step();
+    }
+    step_until(&mut harness, "the retry", |h| {
+        shows(h, &format!("Step {} of {steps}", second + 1))
+    });
+    assert!(shows(&harness, "still broken: tool_result_missing"));
+    assert!(shows_containing(&harness, "re-sent unchanged"));
+}

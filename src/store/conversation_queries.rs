@@ -1,7 +1,8 @@
 //! Conversation replay's reads (`analysis::conversation`): the spans that may be steps of a
-//! conversation (model calls and tool executions in any message dialect) with their attributes,
-//! their `gen_ai.*` and `exception` events and the conversation key of their trace; the spans
-//! of one conversation; the key of the conversation a span belongs to.
+//! conversation (model calls and tool executions in any message dialect), first located (row
+//! id, trace, conversation key) and then read in full a conversation at a time (attributes,
+//! `gen_ai.*` and `exception` events), so memory holds one conversation's payloads, not all;
+//! the spans of one conversation; the key of the conversation a span belongs to.
 
 use std::collections::{HashMap, HashSet};
 
@@ -37,6 +38,26 @@ pub struct StepSpanRow {
     pub events: Vec<(String, String)>,
 }
 
+/// A step span located but not read: what grouping needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepRef {
+    /// The span's row id.
+    pub pk: i64,
+    pub trace_id: TraceId,
+    /// The span's own conversation key, else the first key any span of its trace names.
+    pub conversation_key: Option<String>,
+    pub start_ns: i64,
+}
+
+impl StepRef {
+    /// The conversation this step belongs to: its key, else its trace id in hex.
+    pub fn key(&self) -> String {
+        self.conversation_key
+            .clone()
+            .unwrap_or_else(|| hex_lower(&self.trace_id))
+    }
+}
+
 fn blob16(v: Vec<u8>) -> TraceId {
     v.try_into().unwrap_or([0; 16])
 }
@@ -50,8 +71,9 @@ fn blob8(v: Vec<u8>) -> SpanId {
 const STEP_CONDITION: &str = "(s.gen_ai_operation IS NOT NULL OR s.request_model IS NOT NULL
     OR s.response_model IS NOT NULL
     OR instr(s.attributes, '\"openinference.span.kind\"') > 0
-    OR instr(s.attributes, '\"gen_ai.prompt.') > 0
-    OR instr(s.attributes, '\"gen_ai.tool.name\"') > 0
+    OR (instr(s.attributes, '\"gen_ai.') > 0
+        AND (instr(s.attributes, '\"gen_ai.prompt.') > 0
+            OR instr(s.attributes, '\"gen_ai.tool.name\"') > 0))
     OR EXISTS (SELECT 1 FROM span_events e WHERE e.span_pk = s.id AND e.name LIKE 'gen\\_ai.%' ESCAPE '\\'))";
 
 const STEP_COLUMNS: &str = "s.id, s.trace_id, s.span_id, s.parent_span_id, s.name, s.start_ns,
@@ -88,23 +110,41 @@ fn step_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, StepSpanRow)> {
 const EVENT_CONDITION: &str = "(e.name LIKE 'gen\\_ai.%' ESCAPE '\\' OR e.name = 'exception')";
 
 impl Store {
-    /// Every span that may be a conversation step, ordered by start, each with its events and
-    /// its conversation key (its own, else its trace's). When the filter narrows anything, only
-    /// the conversations (all their steps) with a trace that has a matching span.
-    pub fn conversation_step_spans(
-        &self,
-        filter: &SpanFilter,
-    ) -> Result<Vec<StepSpanRow>, StoreError> {
+    /// Every span that may be a conversation step, light (no attributes), ordered by start,
+    /// with its conversation key (its own, else its trace's). When the filter narrows
+    /// anything, only the conversations (all their steps) with a trace that has a matching span.
+    /// [`Self::step_spans`] then reads them in full, a conversation at a time.
+    pub fn conversation_step_refs(&self, filter: &SpanFilter) -> Result<Vec<StepRef>, StoreError> {
         let conn = self.conn();
-        let mut rows = {
+        let mut refs: Vec<StepRef> = {
             let sql = format!(
-                "SELECT {STEP_COLUMNS} FROM spans s WHERE {STEP_CONDITION} ORDER BY s.start_ns, s.id"
+                "SELECT s.id, s.trace_id, s.conversation_key, s.start_ns FROM spans s
+                 WHERE {STEP_CONDITION} ORDER BY s.start_ns, s.id"
             );
             let mut stmt = conn.prepare(&sql)?;
-            stmt.query_map([], step_row)?
-                .collect::<Result<Vec<_>, _>>()?
+            stmt.query_map([], |r| {
+                Ok(StepRef {
+                    pk: r.get(0)?,
+                    trace_id: blob16(r.get(1)?),
+                    conversation_key: r.get(2)?,
+                    start_ns: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?
         };
-        self.fill_trace_keys(&mut rows, None)?;
+        let unkeyed: HashSet<TraceId> = refs
+            .iter()
+            .filter(|r| r.conversation_key.is_none())
+            .map(|r| r.trace_id)
+            .collect();
+        if !unkeyed.is_empty() {
+            let keys = self.trace_keys(&unkeyed)?;
+            for r in &mut refs {
+                if r.conversation_key.is_none() {
+                    r.conversation_key = keys.get(&r.trace_id).cloned();
+                }
+            }
+        }
         if !filter.is_empty() {
             // Whole conversations: every step of a conversation one of whose traces matches.
             let (cond, params) = filter.span_condition("s");
@@ -113,20 +153,49 @@ impl Store {
             let traces: HashSet<TraceId> = stmt
                 .query_map(params_from_iter(params), |r| Ok(blob16(r.get(0)?)))?
                 .collect::<Result<_, _>>()?;
-            let key = |row: &StepSpanRow| {
-                row.conversation_key
-                    .clone()
-                    .unwrap_or_else(|| hex_lower(&row.trace_id))
-            };
-            let keys: HashSet<String> = rows
+            let keys: HashSet<String> = refs
                 .iter()
-                .filter(|(_, row)| traces.contains(&row.trace_id))
-                .map(|(_, row)| key(row))
+                .filter(|r| traces.contains(&r.trace_id))
+                .map(StepRef::key)
                 .collect();
-            rows.retain(|(_, row)| keys.contains(&key(row)));
+            refs.retain(|r| keys.contains(&r.key()));
         }
-        self.fill_step_events(&mut rows, true)?;
+        Ok(refs)
+    }
+
+    /// The step spans `refs` names, in full (attributes, events), in the order given.
+    pub fn step_spans(&self, refs: &[StepRef]) -> Result<Vec<StepSpanRow>, StoreError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {STEP_COLUMNS} FROM spans s WHERE s.id = ?1");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = Vec::with_capacity(refs.len());
+        for r in refs {
+            if let Some(mut row) = stmt.query_row(params![r.pk], step_row).optional()? {
+                row.1.conversation_key = r.conversation_key.clone();
+                rows.push(row);
+            }
+        }
+        self.fill_step_events(&mut rows)?;
         Ok(rows.into_iter().map(|(_, row)| row).collect())
+    }
+
+    /// The first conversation key each of `traces` names (one index lookup per trace: cheaper
+    /// than grouping the whole table).
+    fn trace_keys(
+        &self,
+        traces: &HashSet<TraceId>,
+    ) -> Result<HashMap<TraceId, String>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT MIN(conversation_key) FROM spans WHERE trace_id = ?1")?;
+        let mut keys = HashMap::new();
+        for trace in traces {
+            let key: Option<String> = stmt.query_row(params![trace.as_slice()], |r| r.get(0))?;
+            if let Some(key) = key {
+                keys.insert(*trace, key);
+            }
+        }
+        Ok(keys)
     }
 
     /// The step spans of the traces that belong to conversation `key` (the traces where a span
@@ -161,8 +230,8 @@ impl Store {
             }
         }
         rows.sort_by_key(|(pk, r)| (r.start_ns, *pk));
-        self.fill_trace_keys(&mut rows, Some(&traces))?;
-        self.fill_step_events(&mut rows, false)?;
+        self.fill_trace_keys(&mut rows)?;
+        self.fill_step_events(&mut rows)?;
         Ok(rows.into_iter().map(|(_, row)| row).collect())
     }
 
@@ -196,42 +265,16 @@ impl Store {
     }
 
     /// Gives spans without a key the first key their trace names.
-    fn fill_trace_keys(
-        &self,
-        rows: &mut [(i64, StepSpanRow)],
-        traces: Option<&[TraceId]>,
-    ) -> Result<(), StoreError> {
-        if rows.iter().all(|(_, r)| r.conversation_key.is_some()) {
+    fn fill_trace_keys(&self, rows: &mut [(i64, StepSpanRow)]) -> Result<(), StoreError> {
+        let unkeyed: HashSet<TraceId> = rows
+            .iter()
+            .filter(|(_, r)| r.conversation_key.is_none())
+            .map(|(_, r)| r.trace_id)
+            .collect();
+        if unkeyed.is_empty() {
             return Ok(());
         }
-        let conn = self.conn();
-        let mut keys: HashMap<TraceId, String> = HashMap::new();
-        match traces {
-            Some(traces) => {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT MIN(conversation_key) FROM spans WHERE trace_id = ?1",
-                )?;
-                for trace in traces {
-                    let key: Option<String> =
-                        stmt.query_row(params![trace.as_slice()], |r| r.get(0))?;
-                    if let Some(key) = key {
-                        keys.insert(*trace, key);
-                    }
-                }
-            }
-            None => {
-                let mut stmt = conn.prepare(
-                    "SELECT trace_id, MIN(conversation_key) FROM spans
-                     WHERE conversation_key IS NOT NULL GROUP BY trace_id",
-                )?;
-                let found =
-                    stmt.query_map([], |r| Ok((blob16(r.get(0)?), r.get::<_, String>(1)?)))?;
-                for pair in found {
-                    let (trace, key) = pair?;
-                    keys.insert(trace, key);
-                }
-            }
-        }
+        let keys = self.trace_keys(&unkeyed)?;
         for (_, row) in rows.iter_mut() {
             if row.conversation_key.is_none() {
                 row.conversation_key = keys.get(&row.trace_id).cloned();
@@ -240,49 +283,17 @@ impl Store {
         Ok(())
     }
 
-    /// Attaches the `gen_ai.*` and `exception` events. `scan_all` reads the whole event table
-    /// once (many spans), else one lookup per span.
-    fn fill_step_events(
-        &self,
-        rows: &mut [(i64, StepSpanRow)],
-        scan_all: bool,
-    ) -> Result<(), StoreError> {
-        let conn = self.conn();
-        if scan_all {
-            let index: HashMap<i64, usize> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, (pk, _))| (*pk, i))
-                .collect();
-            let sql = format!(
-                "SELECT e.span_pk, e.name, e.attributes FROM span_events e WHERE {EVENT_CONDITION}
-                 ORDER BY e.span_pk, e.seq"
-            );
-            let mut stmt = conn.prepare(&sql)?;
-            let found = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
-            for event in found {
-                let (pk, name, attrs) = event?;
-                if let Some(row) = index.get(&pk).and_then(|&i| rows.get_mut(i)) {
-                    row.1.events.push((name, attrs));
-                }
-            }
-        } else {
-            let sql = format!(
-                "SELECT e.name, e.attributes FROM span_events e WHERE e.span_pk = ?1
-                 AND {EVENT_CONDITION} ORDER BY e.seq"
-            );
-            let mut stmt = conn.prepare(&sql)?;
-            for (pk, row) in rows.iter_mut() {
-                row.events = stmt
-                    .query_map(params![*pk], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<_, _>>()?;
-            }
+    /// Attaches the `gen_ai.*` and `exception` events.
+    fn fill_step_events(&self, rows: &mut [(i64, StepSpanRow)]) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT e.name, e.attributes FROM span_events e WHERE e.span_pk = ?1
+             AND {EVENT_CONDITION} ORDER BY e.seq"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        for (pk, row) in rows.iter_mut() {
+            row.events = stmt
+                .query_map(params![*pk], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
         }
         Ok(())
     }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use attrs_json::{attributes_to_json, value_to_json};
-pub use conversation_queries::StepSpanRow;
+pub use conversation_queries::{StepRef, StepSpanRow};
 pub use error::StoreError;
 pub use failure_queries::{AttemptRow, CheckedSpanRow, OperationCount, ServiceOperationDurations};
 pub use filter::SpanFilter;

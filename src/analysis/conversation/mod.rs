@@ -16,7 +16,10 @@ pub use model::{
 };
 
 use crate::model::{SpanId, TraceId, hex_lower};
-use crate::store::{SpanFilter, StepSpanRow, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+use crate::store::{SpanFilter, StepRef, StepSpanRow, Store, StoreError};
 
 /// The conversation key of a step span: its resolved key, else its trace in hex.
 fn key_of(row: &StepSpanRow) -> String {
@@ -70,79 +73,116 @@ fn summary_of(conversation: &Conversation) -> ConversationSummary {
     }
 }
 
-/// Every conversation with a span that matches the filter, reconstructed and linted, in
-/// start order.
-pub fn all(store: &Store, filter: &SpanFilter) -> Result<Vec<Conversation>, StoreError> {
-    let rows = store.conversation_step_spans(filter)?;
-    let mut groups: Vec<(String, Vec<StepSpanRow>)> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for row in rows {
-        let key = key_of(&row);
+/// Reconstructs and lints every conversation with a span that matches the filter, and maps each
+/// with `map` (dropping `None`). The store is read on the calling thread one conversation at a
+/// time while two worker threads reconstruct, so memory holds a few conversations' payloads,
+/// never all of them. Results come in no particular order.
+pub fn map_conversations<T: Send>(
+    store: &Store,
+    filter: &SpanFilter,
+    map: impl Fn(Conversation) -> Option<T> + Sync,
+) -> Result<Vec<T>, StoreError> {
+    const WORKERS: usize = 2;
+    let refs = store.conversation_step_refs(filter)?;
+    let mut groups: Vec<(String, Vec<StepRef>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for r in refs {
+        let key = r.key();
         match index.get(&key) {
             Some(&i) => {
                 if let Some(group) = groups.get_mut(i) {
-                    group.1.push(row);
+                    group.1.push(r);
                 }
             }
             None => {
                 index.insert(key.clone(), groups.len());
-                groups.push((key, vec![row]));
+                groups.push((key, vec![r]));
             }
         }
     }
-    let mut conversations = assemble_all(groups);
+    let map = &map;
+    std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(WORKERS);
+        let mut handles = Vec::with_capacity(WORKERS);
+        for _ in 0..WORKERS {
+            let (tx, rx) = mpsc::sync_channel::<(String, Vec<StepSpanRow>)>(2);
+            senders.push(tx);
+            handles.push(scope.spawn(move || {
+                rx.iter()
+                    .filter_map(|(key, rows)| assemble(key, &rows))
+                    .filter_map(map)
+                    .collect::<Vec<T>>()
+            }));
+        }
+        let mut read = Ok(());
+        for (i, (key, refs)) in groups.into_iter().enumerate() {
+            let rows = match store.step_spans(&refs) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    read = Err(e);
+                    break;
+                }
+            };
+            let Some(tx) = senders.get(i % WORKERS) else {
+                break;
+            };
+            if tx.send((key, rows)).is_err() {
+                break;
+            }
+        }
+        drop(senders);
+        let mut out = Vec::new();
+        for handle in handles {
+            match handle.join() {
+                Ok(found) => out.extend(found),
+                // A panic here is a bug in the analysis: let it reach the caller.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        read.map(|()| out)
+    })
+}
+
+fn start_of(c: &Conversation) -> i64 {
+    c.steps.first().map_or(0, |s| s.start_ns)
+}
+
+/// Every conversation with a span that matches the filter, reconstructed and linted, in
+/// start order. Holds every payload in memory: prefer [`list`] or [`map_conversations`].
+pub fn all(store: &Store, filter: &SpanFilter) -> Result<Vec<Conversation>, StoreError> {
+    let mut conversations = map_conversations(store, filter, Some)?;
     conversations.sort_by(|a, b| {
-        let start = |c: &Conversation| c.steps.first().map_or(0, |s| s.start_ns);
-        start(a).cmp(&start(b)).then_with(|| a.key.cmp(&b.key))
+        start_of(a)
+            .cmp(&start_of(b))
+            .then_with(|| a.key.cmp(&b.key))
     });
     Ok(conversations)
 }
 
-/// Assembles the groups on up to two threads (the machine this runs on has few cores and the
-/// UI thread needs one).
-fn assemble_all(groups: Vec<(String, Vec<StepSpanRow>)>) -> Vec<Conversation> {
-    const THREADS: usize = 2;
-    let total_rows: usize = groups.iter().map(|g| g.1.len()).sum();
-    if total_rows < 2_000 {
-        return groups
-            .into_iter()
-            .filter_map(|(key, rows)| assemble(key, &rows))
-            .collect();
-    }
-    // Deal the groups round-robin so both threads get long and short conversations.
-    let mut shares: Vec<Vec<(String, Vec<StepSpanRow>)>> =
-        (0..THREADS).map(|_| Vec::new()).collect();
-    for (i, group) in groups.into_iter().enumerate() {
-        if let Some(share) = shares.get_mut(i % THREADS) {
-            share.push(group);
-        }
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|share| {
-                scope.spawn(move || {
-                    share
-                        .into_iter()
-                        .filter_map(|(key, rows)| assemble(key, &rows))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(conversations) => conversations,
-                // A panic here is a bug in the analysis: let it reach the caller.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
+/// How many conversations the filter's spans belong to, and those with a finding, in start
+/// order.
+pub fn with_findings(
+    store: &Store,
+    filter: &SpanFilter,
+) -> Result<(usize, Vec<Conversation>), StoreError> {
+    let seen = map_conversations(store, filter, |c| {
+        Some((!c.findings.is_empty()).then_some(c))
+    })?;
+    let count = seen.len();
+    let mut found: Vec<Conversation> = seen.into_iter().flatten().collect();
+    found.sort_by(|a, b| {
+        start_of(a)
+            .cmp(&start_of(b))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Ok((count, found))
 }
 
 /// Every conversation the filter's spans belong to, with its counts, in start order.
 pub fn list(store: &Store, filter: &SpanFilter) -> Result<Vec<ConversationSummary>, StoreError> {
-    Ok(all(store, filter)?.iter().map(summary_of).collect())
+    let mut summaries = map_conversations(store, filter, |c| Some(summary_of(&c)))?;
+    summaries.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then_with(|| a.key.cmp(&b.key)));
+    Ok(summaries)
 }
 
 /// One conversation, reconstructed and linted; `None` when no span has this key.

@@ -103,7 +103,7 @@ pub fn step_of(row: &StepSpanRow) -> Option<Step> {
 
 /// [`step_of`] reusing the messages already read from earlier steps of the conversation.
 pub fn step_with_cache(row: &StepSpanRow, cache: &mut MessageCache) -> Option<Step> {
-    let attrs: Attrs = serde_json::from_str(&row.attributes).unwrap_or_default();
+    let mut attrs: Attrs = serde_json::from_str(&row.attributes).unwrap_or_default();
     let operation = row.gen_ai_operation.as_deref();
     if operation.is_some_and(|op| WRAPPER_OPERATIONS.contains(&op)) {
         return None;
@@ -118,20 +118,16 @@ pub fn step_with_cache(row: &StepSpanRow, cache: &mut MessageCache) -> Option<St
     }
 
     // Request and response from the first dialect that recorded each.
+    let gen_ai_request = gen_ai_messages::take_request(&mut attrs, cache);
+    let gen_ai_response = gen_ai_messages::take_response(&mut attrs, cache);
     let requests: [(Dialect, Option<Side>); 4] = [
-        (
-            Dialect::GenAiMessages,
-            gen_ai_messages::request(&attrs, cache),
-        ),
+        (Dialect::GenAiMessages, gen_ai_request),
         (Dialect::GenAiEvents, gen_ai_events::request(&row.events)),
         (Dialect::IndexedPrompt, indexed::request(&attrs)),
         (Dialect::OpenInference, openinference::request(&attrs)),
     ];
     let responses: [(Dialect, Option<Side>); 4] = [
-        (
-            Dialect::GenAiMessages,
-            gen_ai_messages::response(&attrs, cache),
-        ),
+        (Dialect::GenAiMessages, gen_ai_response),
         (Dialect::GenAiEvents, gen_ai_events::response(&row.events)),
         (Dialect::IndexedPrompt, indexed::response(&attrs)),
         (Dialect::OpenInference, openinference::response(&attrs)),

@@ -48,6 +48,13 @@ pub fn order(
     order
 }
 
+/// A start time for a dense column: month, day and time to the second (`11-20 23:35:12`).
+fn short_time(ns: i64) -> String {
+    let full = format::time_ns(ns);
+    // `YYYY-MM-DD HH:MM:SS.mmm`: drop the year and the milliseconds.
+    full.get(5..19).map_or(full.clone(), str::to_owned)
+}
+
 /// The list's own state: sort and the display order it last computed.
 #[derive(Default)]
 pub struct ConversationList {
@@ -93,12 +100,12 @@ impl ConversationList {
             .resizable(true)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::initial(150.0).at_least(80.0).clip(true))
-            .column(Column::initial(120.0).at_least(60.0).clip(true))
-            .column(Column::initial(48.0).at_least(36.0))
-            .column(Column::initial(62.0).at_least(36.0))
-            .column(Column::initial(50.0).at_least(36.0))
-            .column(Column::remainder().at_least(60.0).clip(true))
+            .column(Column::initial(130.0).at_least(80.0).clip(true))
+            .column(Column::initial(112.0).at_least(60.0).clip(true))
+            .column(Column::initial(44.0).at_least(36.0))
+            .column(Column::initial(60.0).at_least(36.0))
+            .column(Column::initial(46.0).at_least(36.0))
+            .column(Column::remainder().at_least(110.0).clip(true))
             .auto_shrink([false, false])
             .min_scrolled_height(0.0)
             .max_scroll_height(f32::INFINITY);
@@ -158,10 +165,11 @@ impl ConversationList {
                     });
                     row.col(|ui| {
                         ui.add(
-                            egui::Label::new(format::time_ns(summary.start_ns))
+                            egui::Label::new(short_time(summary.start_ns))
                                 .selectable(false)
                                 .truncate(),
-                        );
+                        )
+                        .on_hover_text(format::time_ns(summary.start_ns));
                     });
                     row.col(|ui| {
                         ui.add(egui::Label::new(summary.steps.to_string()).selectable(false));
@@ -221,6 +229,11 @@ mod tests {
             trace_ids: Vec::new(),
             first_rule: None,
         }
+    }
+
+    #[test]
+    fn short_times() {
+        assert_eq!(short_time(1_795_212_000_123_000_000), "11-20 22:00:00");
     }
 
     #[test]

@@ -130,7 +130,7 @@ impl ConversationsView {
         }
         egui::Panel::left("conversation_list_panel")
             .resizable(true)
-            .default_size(520.0)
+            .default_size(480.0)
             .size_range(260.0..=(ui.available_width() - 300.0).max(260.0))
             .show(ui, |ui| self.list_ui(ui));
         egui::CentralPanel::no_frame().show(ui, |ui| self.replay_ui(ui, ctx, loaded.as_deref()));
@@ -228,7 +228,7 @@ fn malformed_card(all: &[ConversationSummary]) -> Option<Card> {
         title: "Malformed conversations",
         value: format!("{malformed} / {}", all.len()),
         detail: if malformed > 0 {
-            format!("{findings} payload findings - click to replay them")
+            format!("{findings} payload findings — click to replay them")
         } else {
             "no payload finding".to_owned()
         },

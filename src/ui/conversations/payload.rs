@@ -223,7 +223,8 @@ pub fn layout_job(
 }
 
 /// Draws a payload with its highlights; the explanation of the highlight under the pointer
-/// shows on hover. When `scroll_to_focused`, the focused highlight is scrolled into view.
+/// shows on hover. When `scroll_to_focused`, the focused highlight (else the first) is scrolled
+/// into view.
 pub fn payload_ui(ui: &mut Ui, pretty: &Pretty, highlights: &[Highlight], scroll_to_focused: bool) {
     if pretty.text.is_empty() {
         ui.weak("(empty: the span recorded no payload here)");
@@ -240,7 +241,12 @@ pub fn payload_ui(ui: &mut Ui, pretty: &Pretty, highlights: &[Highlight], scroll
     response.widget_info(|| {
         egui::WidgetInfo::labeled(egui::Role::Label, true, text_for_access.as_str())
     });
-    if scroll_to_focused && let Some((range, _)) = mapped.iter().find(|(_, focused)| *focused) {
+    if scroll_to_focused
+        && let Some((range, _)) = mapped
+            .iter()
+            .find(|(_, focused)| *focused)
+            .or_else(|| mapped.iter().find(|(r, _)| !r.is_empty()))
+    {
         let char_index = pretty
             .text
             .get(..range.start)

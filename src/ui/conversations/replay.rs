@@ -344,22 +344,7 @@ impl Replay {
             return;
         };
         step_facts_ui(ui, ctx, step);
-        let findings = step_findings(conv, self.step);
-        if !findings.is_empty() {
-            ui.add_space(4.0);
-            ui.label(
-                RichText::new(format!("Findings at this step ({})", findings.len()))
-                    .strong()
-                    .color(FINDING_COLOR),
-            );
-            for (index, finding) in &findings {
-                if let Some(picked) = self.finding_row_ui(ui, step, *index, finding) {
-                    self.focus_finding(conv, picked);
-                }
-            }
-        }
-        repair_ui(ui, conv, step);
-        ui.separator();
+        let mode_before = self.mode;
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.mode, Mode::Chat, "Chat");
             ui.selectable_value(&mut self.mode, Mode::Raw, "Raw JSON");
@@ -369,18 +354,47 @@ impl Replay {
                 ui.selectable_value(&mut self.raw_payload, Payload::Response, "Response");
             }
         });
+        if self.mode != mode_before {
+            // Show the other view where the finding is.
+            self.scroll_to_focus = true;
+        }
+        ui.separator();
         let scroll_to_focus = std::mem::take(&mut self.scroll_to_focus);
         let scroll_to_step = std::mem::take(&mut self.scroll_to_step);
         let mut action = None;
-        egui::ScrollArea::vertical()
-            .id_salt("replay_scroll")
-            .auto_shrink([false, false])
-            .show(ui, |ui| match self.mode {
+        let mut scroll = egui::ScrollArea::vertical()
+            .id_salt(("replay_scroll", self.mode == Mode::Raw))
+            .auto_shrink([false, false]);
+        if scroll_to_step && !scroll_to_focus {
+            scroll = scroll.vertical_scroll_offset(0.0);
+        }
+        scroll.show(ui, |ui| {
+            step_notes_ui(ui, step);
+            let findings = step_findings(conv, step.index);
+            if !findings.is_empty() {
+                ui.add_space(4.0);
+                ui.label(
+                    RichText::new(format!("Findings at this step ({})", findings.len()))
+                        .strong()
+                        .color(FINDING_COLOR),
+                );
+                for (index, finding) in &findings {
+                    if let Some(picked) = self.finding_row_ui(ui, step, *index, finding) {
+                        action = Some(TranscriptAction::FocusFinding(picked));
+                    }
+                }
+            }
+            repair_ui(ui, conv, step);
+            ui.separator();
+            match self.mode {
                 Mode::Chat => {
-                    action = self.chat_ui(ui, conv, &marks, step, scroll_to_focus, scroll_to_step);
+                    if let Some(a) = self.chat_ui(ui, conv, &marks, step, scroll_to_focus) {
+                        action = Some(a);
+                    }
                 }
                 Mode::Raw => self.raw_ui(ui, conv, step, scroll_to_focus),
-            });
+            }
+        });
         match action {
             Some(TranscriptAction::FocusFinding(i)) => self.focus_finding(conv, i),
             Some(TranscriptAction::GoToStep(i)) => self.go_to(conv, i),
@@ -466,11 +480,7 @@ impl Replay {
                 .monospace()
                 .strong()
                 .color(FINDING_COLOR);
-            let rule = if focused {
-                rule.background_color(ui.visuals().selection.bg_fill)
-            } else {
-                rule
-            };
+            let rule = if focused { rule.underline() } else { rule };
             if ui
                 .add(egui::Button::new(rule).frame(false))
                 .on_hover_text("Show where in the payload")
@@ -511,7 +521,6 @@ impl Replay {
         marks: &[StepMark],
         step: &Step,
         scroll_to_focus: bool,
-        scroll_to_step: bool,
     ) -> Option<TranscriptAction> {
         let mut action = None;
         if step.index > 0 {
@@ -545,10 +554,7 @@ impl Replay {
             }
             ui.separator();
         }
-        let title = ui.label(RichText::new(step_summary(step)).strong());
-        if scroll_to_step {
-            ui.scroll_to_rect(title.rect, Some(egui::Align::TOP));
-        }
+        ui.label(RichText::new(step_summary(step)).strong());
         if let Some(a) = transcript::step_ui(
             ui,
             &conv.steps,
@@ -598,6 +604,8 @@ impl Replay {
 /// its span in the waterfall.
 fn step_facts_ui(ui: &mut Ui, ctx: &ViewCtx, step: &Step) {
     ui.horizontal_wrapped(|ui| {
+        // Each fact stays on one line; the row wraps between them.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         let kind = match step.kind {
             StepKind::ModelCall => "model call",
             StepKind::ToolExecution => "tool execution",
@@ -653,6 +661,10 @@ fn step_facts_ui(ui: &mut Ui, ctx: &ViewCtx, step: &Step) {
             });
         }
     });
+}
+
+/// What the step's span says went wrong: its status message, exceptions, telemetry cuts.
+fn step_notes_ui(ui: &mut Ui, step: &Step) {
     for (what, cut_at) in [
         ("request", step.request_cut_at),
         ("response", step.response_cut_at),

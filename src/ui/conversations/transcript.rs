@@ -36,6 +36,28 @@ pub fn message_changes(previous: Option<&[Message]>, current: &[Message]) -> Vec
         .collect()
 }
 
+/// Requests longer than this fold their run of unchanged messages.
+const FOLD_MIN_MESSAGES: usize = 24;
+/// The first messages (instructions, the question) and the last ones always show.
+const KEEP_FIRST: usize = 2;
+const KEEP_LAST: usize = 6;
+
+/// Which messages of a long request to fold: the unchanged, unflagged run after the first
+/// ones, up to the first change or finding, leaving the last ones shown.
+pub fn fold_range(changes: &[Change], flagged: &[bool]) -> Option<std::ops::Range<usize>> {
+    let len = changes.len();
+    if len <= FOLD_MIN_MESSAGES {
+        return None;
+    }
+    let first_interesting = (KEEP_FIRST..len)
+        .find(|i| {
+            changes.get(*i) != Some(&Change::Same) || flagged.get(*i).copied().unwrap_or(false)
+        })
+        .unwrap_or(len);
+    let end = first_interesting.min(len.saturating_sub(KEEP_LAST));
+    (end >= KEEP_FIRST + 4).then_some(KEEP_FIRST..end)
+}
+
 /// The nearest model call before step `index`.
 pub fn previous_model_call(steps: &[Step], index: usize) -> Option<&Step> {
     steps
@@ -307,11 +329,22 @@ pub fn step_ui(
                 ui.label(RichText::new(format!("Sent ({} messages)", step.request.len())).strong());
                 if let Some(p) = previous {
                     let removed = p.request.len().saturating_sub(step.request.len());
-                    let mut text = format!("{changed} new or changed since step {}", p.index + 1);
-                    if removed > 0 {
-                        text.push_str(&format!(", {removed} dropped"));
+                    if changed == 0 && removed == 0 {
+                        ui.label(
+                            RichText::new(format!(
+                                "the same messages as step {}: re-sent unchanged",
+                                p.index + 1
+                            ))
+                            .color(super::replay::CHANGED_COLOR),
+                        );
+                    } else {
+                        let mut text =
+                            format!("{changed} new or changed since step {}", p.index + 1);
+                        if removed > 0 {
+                            text.push_str(&format!(", {removed} dropped"));
+                        }
+                        ui.weak(text);
                     }
-                    ui.weak(text);
                 }
             });
             if let Some(instructions) = &step.system_instructions {
@@ -320,7 +353,11 @@ pub fn step_ui(
             if step.request.is_empty() {
                 ui.weak("(the span recorded no request messages)");
             }
-            for (i, message) in step.request.iter().enumerate() {
+            let flagged: Vec<bool> = (0..step.request.len())
+                .map(|i| !findings_for(findings, step.index, Payload::Request, i).is_empty())
+                .collect();
+            let folded = fold_range(&changes, &flagged);
+            let mut draw = |ui: &mut Ui, i: usize, message: &Message| {
                 let change = changes.get(i).map(|c| (*c, previous.map(|p| p.index)));
                 let about = findings_for(findings, step.index, Payload::Request, i);
                 if let Some(a) = message_ui(
@@ -334,6 +371,33 @@ pub fn step_ui(
                 ) {
                     action = Some(a);
                 }
+            };
+            for (i, message) in step.request.iter().enumerate() {
+                if let Some(fold) = &folded
+                    && fold.contains(&i)
+                {
+                    if i == fold.start {
+                        let title = format!(
+                            "#{}..#{}: {} messages unchanged since step {}",
+                            fold.start,
+                            fold.end - 1,
+                            fold.len(),
+                            previous.map_or(0, |p| p.index + 1)
+                        );
+                        egui::CollapsingHeader::new(title)
+                            .id_salt(("unchanged_messages", step.index))
+                            .default_open(false)
+                            .show(ui, |ui| {
+                                for j in fold.clone() {
+                                    if let Some(m) = step.request.get(j) {
+                                        draw(ui, j, m);
+                                    }
+                                }
+                            });
+                    }
+                    continue;
+                }
+                draw(ui, i, message);
             }
             ui.add_space(6.0);
             ui.label(RichText::new("Response").strong());
@@ -455,6 +519,20 @@ mod tests {
         );
         assert_eq!(instructions_text("Be brief."), "Be brief.");
         assert_eq!(instructions_text("[]"), "[]");
+    }
+
+    #[test]
+    fn long_requests_fold_their_unchanged_start() {
+        let same = |n| vec![Change::Same; n];
+        assert_eq!(fold_range(&same(10), &[false; 10]), None);
+        assert_eq!(fold_range(&same(40), &[false; 40]), Some(2..34));
+        let mut changes = same(40);
+        changes[20] = Change::Changed;
+        assert_eq!(fold_range(&changes, &[false; 40]), Some(2..20));
+        let mut flagged = [false; 40];
+        flagged[3] = true;
+        assert_eq!(fold_range(&same(40), &flagged), None);
+        assert_eq!(fold_range(&[], &[]), None);
     }
 
     #[test]

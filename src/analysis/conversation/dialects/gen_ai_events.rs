@@ -2,6 +2,8 @@
 //! `gen_ai.assistant.message`, `gen_ai.tool.message` (request) and `gen_ai.choice` (response).
 //! The body sits in the event's attributes (`content`, `tool_calls`, `id`, ...), or as JSON in
 //! one attribute (`message`, `gen_ai.event.content`, `body`); `tool_calls` may be a JSON string.
+//! The earliest form, `gen_ai.content.prompt` / `gen_ai.content.completion` events carrying the
+//! whole message list as JSON in `gen_ai.prompt` / `gen_ai.completion`, is read too.
 
 use serde_json::{Map, Value};
 
@@ -40,11 +42,17 @@ fn body(attributes: &str) -> Map<String, Value> {
     obj
 }
 
-/// Whether the span has any message event.
-pub fn has_messages(events: &[(String, String)]) -> bool {
-    events
-        .iter()
-        .any(|(name, _)| role_of(name).is_some() || name == "gen_ai.choice")
+/// The messages of a `gen_ai.content.prompt` / `.completion` event (`attr` holds their JSON).
+fn content_event(events: &[(String, String)], event: &str, attr: &str) -> Option<Side> {
+    let (_, attrs) = events.iter().find(|(name, _)| name == event)?;
+    let obj: Map<String, Value> = serde_json::from_str(attrs).ok()?;
+    let list: Vec<Value> = match obj.get(attr)? {
+        Value::String(text) => serde_json::from_str(text).ok()?,
+        Value::Array(items) => items.clone(),
+        _ => return None,
+    };
+    let messages: Vec<Message> = list.iter().map(|m| message_from_value(m, None)).collect();
+    (!messages.is_empty()).then(|| render(messages))
 }
 
 /// The request messages from the message events, in order.
@@ -66,7 +74,10 @@ pub fn request(events: &[(String, String)]) -> Option<Side> {
             Some(message_from_value(&value, Some(role)))
         })
         .collect();
-    (!messages.is_empty()).then(|| render(messages))
+    if messages.is_empty() {
+        return content_event(events, "gen_ai.content.prompt", "gen_ai.prompt");
+    }
+    Some(render(messages))
 }
 
 /// The response messages from `gen_ai.choice` events, ordered by `index`.
@@ -96,7 +107,7 @@ pub fn response(events: &[(String, String)]) -> Option<Side> {
         })
         .collect();
     if choices.is_empty() {
-        return None;
+        return content_event(events, "gen_ai.content.completion", "gen_ai.completion");
     }
     choices.sort_by_key(|c| c.0);
     Some(render(choices.into_iter().map(|c| c.1).collect()))

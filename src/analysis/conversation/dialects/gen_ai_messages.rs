@@ -10,31 +10,32 @@ pub const INPUT: &str = "gen_ai.input.messages";
 pub const OUTPUT: &str = "gen_ai.output.messages";
 pub const SYSTEM: &str = "gen_ai.system_instructions";
 
-fn payload_text(value: &Value) -> Option<String> {
+fn payload_text(value: Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::String(s) if !s.trim().is_empty() => Some(s),
         Value::String(_) | Value::Null => None,
         other => Some(other.to_string()),
     }
 }
 
-/// The request messages, if the span recorded `gen_ai.input.messages`.
-pub fn request(attrs: &Attrs, cache: &mut MessageCache) -> Option<Side> {
+/// The request messages, if the span recorded `gen_ai.input.messages` (taken out of `attrs`:
+/// the payload is moved, not copied).
+pub fn take_request(attrs: &mut Attrs, cache: &mut MessageCache) -> Option<Side> {
     attrs
-        .get(INPUT)
+        .remove(INPUT)
         .and_then(payload_text)
-        .map(|text| side_from_json_text(&text, cache))
+        .map(|text| side_from_json_text(text, cache))
 }
 
-/// The response messages, if the span recorded `gen_ai.output.messages`.
-pub fn response(attrs: &Attrs, cache: &mut MessageCache) -> Option<Side> {
+/// The response messages, if the span recorded `gen_ai.output.messages` (taken out of `attrs`).
+pub fn take_response(attrs: &mut Attrs, cache: &mut MessageCache) -> Option<Side> {
     attrs
-        .get(OUTPUT)
+        .remove(OUTPUT)
         .and_then(payload_text)
-        .map(|text| side_from_json_text(&text, cache))
+        .map(|text| side_from_json_text(text, cache))
 }
 
 /// The system instructions as recorded.
 pub fn system_instructions(attrs: &Attrs) -> Option<String> {
-    attrs.get(SYSTEM).and_then(payload_text)
+    attrs.get(SYSTEM).cloned().and_then(payload_text)
 }

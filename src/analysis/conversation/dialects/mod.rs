@@ -218,10 +218,10 @@ pub(crate) fn message_from_value(value: &Value, role_hint: Option<Role>) -> Mess
 
 /// Messages from a JSON array text in the GenAI parts form (any message shape), each with its
 /// byte range; a text cut mid-value keeps its complete messages and says where it was cut.
-pub(crate) fn side_from_json_text(text: &str, cache: &mut MessageCache) -> Side {
-    let Some(scan) = scan_array(text) else {
+pub(crate) fn side_from_json_text(text: String, cache: &mut MessageCache) -> Side {
+    let Some(scan) = scan_array(&text) else {
         // One message object instead of an array.
-        let messages = serde_json::from_str::<Value>(text)
+        let messages = serde_json::from_str::<Value>(&text)
             .ok()
             .filter(Value::is_object)
             .map(|v| {
@@ -230,10 +230,10 @@ pub(crate) fn side_from_json_text(text: &str, cache: &mut MessageCache) -> Side 
                 vec![m]
             })
             .unwrap_or_default();
-        let cut_at = (messages.is_empty() && super::json_scan::ends_mid_value(text)).then_some(0);
+        let cut_at = (messages.is_empty() && super::json_scan::ends_mid_value(&text)).then_some(0);
         return Side {
             messages,
-            raw: text.to_owned(),
+            raw: text,
             cut_at,
         };
     };
@@ -248,7 +248,7 @@ pub(crate) fn side_from_json_text(text: &str, cache: &mut MessageCache) -> Side 
     }
     Side {
         messages,
-        raw: text.to_owned(),
+        raw: text,
         cut_at: scan.cut_at,
     }
 }
