@@ -169,10 +169,12 @@ impl RetriesView {
             .default_size(320.0)
             .min_size(160.0)
             .show(ui, |ui| chains::amplification_ui(ui, &data.amplification));
+        // Room for a few attempts even before a chain is picked (a panel whose first content is
+        // one line would otherwise keep that height).
         egui::Panel::bottom("retries_attempts")
             .resizable(true)
             .default_size(230.0)
-            .min_size(90.0)
+            .min_size(170.0)
             .show(ui, |ui| {
                 let chain = self.selected.and_then(|i| data.chains.get(i));
                 chains::attempts_ui(ui, ctx, chain);
