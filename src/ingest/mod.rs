@@ -72,7 +72,7 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn new(path: &Path, format: &str) -> Self {
+    pub(crate) fn new(path: &Path, format: &str) -> Self {
         Self {
             path: path.to_owned(),
             format: format.to_owned(),

@@ -173,23 +173,7 @@ mod tests {
     use super::*;
 
     fn report(spans_new: u64, predictions: u64) -> FileReport {
-        let mut r = FileReport {
-            path: "f".into(),
-            format: "x".into(),
-            outcome: Outcome::Ok,
-            spans_read: 0,
-            spans_new: 0,
-            duplicates: 0,
-            traces: 0,
-            documents: 0,
-            skipped_lines: 0,
-            predictions_read: 0,
-            predictions_new: 0,
-            errors: 0,
-            warnings: 0,
-            diagnostics: Vec::new(),
-            import_id: None,
-        };
+        let mut r = FileReport::new(std::path::Path::new("f"), "x");
         r.spans_new = spans_new;
         r.predictions_read = predictions;
         r.predictions_new = predictions;

@@ -223,6 +223,18 @@ impl ChainTable<'_> {
     }
 }
 
+/// The columns of an attempts table (a chain's attempts, a validation failure's re-asks).
+pub(crate) const ATTEMPT_COLUMNS: [&str; 8] = [
+    "#",
+    "Start",
+    "Wait",
+    "Status",
+    "Class",
+    "Tokens",
+    "Waterfall",
+    "Message",
+];
+
 /// The attempts of the selected chain; each opens its span in the waterfall.
 pub fn attempts_ui(ui: &mut egui::Ui, ctx: &ViewCtx, chain: Option<&RetryChain>) {
     let Some(chain) = chain else {
@@ -271,16 +283,7 @@ pub fn attempts_ui(ui: &mut egui::Ui, ctx: &ViewCtx, chain: Option<&RetryChain>)
         .min_scrolled_height(0.0)
         .max_scroll_height(f32::INFINITY)
         .header(22.0, |mut header| {
-            for title in [
-                "#",
-                "Start",
-                "Wait",
-                "Status",
-                "Class",
-                "Tokens",
-                "Waterfall",
-                "Message",
-            ] {
+            for title in ATTEMPT_COLUMNS {
                 header.col(|ui| {
                     ui.strong(title);
                 });

@@ -20,7 +20,7 @@ use super::query::Query;
 use super::view_ctx::{ChainFocus, Nav, Tab, ViewCtx};
 
 pub use chains::ChainSort;
-pub(crate) use chains::attempt_row_ui;
+pub(crate) use chains::{ATTEMPT_COLUMNS, attempt_row_ui};
 
 /// Everything the tab shows, fetched in one go.
 #[derive(Clone, Debug, Default)]

@@ -8,7 +8,7 @@ use egui_extras::{Column, TableBuilder};
 use crate::analysis::retries::ChainAttempt;
 use crate::analysis::validation::{Failure, SpanValidation, line_column};
 use crate::ui::format;
-use crate::ui::retries::attempt_row_ui;
+use crate::ui::retries::{ATTEMPT_COLUMNS, attempt_row_ui};
 use crate::ui::view_ctx::{Nav, ViewCtx};
 
 use super::failures::kind_label;
@@ -156,16 +156,7 @@ fn reasks_ui(ui: &mut egui::Ui, ctx: &ViewCtx, reasks: &[ChainAttempt]) {
         .column(Column::remainder().clip(true))
         .vscroll(false)
         .header(22.0, |mut header| {
-            for title in [
-                "#",
-                "Start",
-                "Wait",
-                "Status",
-                "Class",
-                "Tokens",
-                "Waterfall",
-                "Message",
-            ] {
+            for title in ATTEMPT_COLUMNS {
                 header.col(|ui| {
                     ui.strong(title);
                 });
