@@ -181,10 +181,10 @@ fn trace_and_prediction_open_each_other() {
         .expect("spans");
     let root = spans[0].span_id;
     let mut harness = app_on_store(&db);
-    harness.state_mut().navigate(vec![Nav::OpenTrace {
+    harness.state_mut().navigate_to(Nav::OpenTrace {
         trace_id,
         span_id: Some(root),
-    }]);
+    });
     step_until(&mut harness, "the span detail's predictions", |h| {
         shows(h, "Predictions of this trace (2)")
     });
@@ -227,7 +227,7 @@ fn write_reference(dir: &Path) -> std::path::PathBuf {
 
 #[test]
 fn reference_file_imported_from_the_tab_is_the_reference_window() {
-    let (guard, db, mut harness) = app_on_samples();
+    let (guard, _db, mut harness) = app_on_samples();
     let file = write_reference(guard.path());
     harness.state_mut().set_tab(Tab::Drift);
     step_until(&mut harness, "the drift computation", |h| {
@@ -241,11 +241,9 @@ fn reference_file_imported_from_the_tab_is_the_reference_window() {
             .expect("data")
             .reference_import
     );
-    let ctx = harness.ctx.clone();
     harness
         .state_mut()
-        .drift_view_mut()
-        .import_reference(&ctx, db.clone(), file);
+        .navigate_to(Nav::ImportReference { path: file });
     step_until(&mut harness, "the reference import", |h| {
         h.state()
             .drift_view()

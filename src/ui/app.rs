@@ -96,6 +96,8 @@ pub struct TracedeckApp {
     drift: DriftView,
     import: Option<ImportJob>,
     queued_imports: Vec<PathBuf>,
+    /// Reference prediction logs waiting for the running import.
+    queued_references: Vec<PathBuf>,
     import_log: ImportLog,
     toasts: Toasts,
     renderer: String,
@@ -141,6 +143,7 @@ impl TracedeckApp {
             drift: DriftView::default(),
             import: None,
             queued_imports: Vec::new(),
+            queued_references: Vec::new(),
             import_log: ImportLog::default(),
             toasts: Toasts::default(),
             renderer: start.renderer,
@@ -300,7 +303,9 @@ impl TracedeckApp {
     }
 
     pub fn is_importing(&self) -> bool {
-        self.import.is_some() || !self.queued_imports.is_empty()
+        self.import.is_some()
+            || !self.queued_imports.is_empty()
+            || !self.queued_references.is_empty()
     }
 
     /// Imports files or folders in the background (queued behind a running import).
@@ -309,6 +314,20 @@ impl TracedeckApp {
             self.queued_imports.extend(paths);
             return;
         }
+        self.start_import_job(ctx, paths, false);
+    }
+
+    /// Imports a prediction log as the reference drift is measured against, in the background
+    /// like any import (queued behind a running one).
+    pub fn start_reference_import(&mut self, ctx: &egui::Context, path: PathBuf) {
+        if self.import.is_some() {
+            self.queued_references.push(path);
+            return;
+        }
+        self.start_import_job(ctx, vec![path], true);
+    }
+
+    fn start_import_job(&mut self, ctx: &egui::Context, paths: Vec<PathBuf>, reference: bool) {
         if self.is_read_only() {
             self.toasts.add(
                 ToastKind::Info,
@@ -318,7 +337,7 @@ impl TracedeckApp {
                 ),
             );
         }
-        match ImportJob::start(self.home_db.clone(), paths, ctx.clone()) {
+        match ImportJob::start(self.home_db.clone(), paths, reference, ctx.clone()) {
             Ok(job) => self.import = Some(job),
             Err(e) => self.toasts.add(ToastKind::Error, e),
         }
@@ -329,6 +348,9 @@ impl TracedeckApp {
             if !self.queued_imports.is_empty() {
                 let next = std::mem::take(&mut self.queued_imports);
                 self.start_import(ctx, next);
+            } else if !self.queued_references.is_empty() {
+                let next = std::mem::take(&mut self.queued_references);
+                self.start_import_job(ctx, next, true);
             }
             return;
         };
@@ -344,10 +366,16 @@ impl TracedeckApp {
         let Some(result) = job.try_finish() else {
             return;
         };
+        let reference = job.reference;
         self.import = None;
         self.generation += 1;
         match result {
-            Ok(reports) => self.imported(reports),
+            Ok(reports) => {
+                if reference {
+                    self.drift.reference_imported(&reports);
+                }
+                self.imported(reports);
+            }
             Err(e) => self
                 .toasts
                 .add(ToastKind::Error, format!("Import failed: {e}")),
@@ -497,6 +525,17 @@ impl TracedeckApp {
                     self.pick_folder(&ctx);
                 }
                 if ui
+                    .button("Import reference prediction log…")
+                    .on_hover_text("A prediction log drift is measured against")
+                    .clicked()
+                    && let Some(file) = rfd::FileDialog::new()
+                        .set_title("Import a reference prediction log")
+                        .pick_file()
+                {
+                    let ctx = ui.ctx().clone();
+                    self.start_reference_import(&ctx, file);
+                }
+                if ui
                     .add_enabled(
                         self.queries.is_some(),
                         egui::Button::new("Export snapshot…").shortcut_text("Ctrl+E"),
@@ -636,7 +675,7 @@ impl TracedeckApp {
     }
 
     /// Carries out navigation requests (views make them through `ViewCtx::navigate`).
-    pub fn navigate(&mut self, nav: Vec<Nav>) {
+    fn navigate(&mut self, nav: Vec<Nav>) {
         for n in nav {
             match n {
                 Nav::Tab(tab) => self.settings.tab = tab,
@@ -666,6 +705,10 @@ impl TracedeckApp {
                 Nav::OpenPrediction { id } => {
                     self.settings.tab = Tab::Drift;
                     self.drift.open_prediction(id);
+                }
+                Nav::ImportReference { path } => {
+                    let ctx = self.egui_ctx.clone();
+                    self.start_reference_import(&ctx, path);
                 }
             }
         }
@@ -967,11 +1010,6 @@ impl TracedeckApp {
         };
         if filter != self.filter {
             self.filter = filter;
-        }
-        let reference_reports = self.drift.take_finished_import();
-        if !reference_reports.is_empty() {
-            self.generation += 1;
-            self.imported(reference_reports);
         }
         self.navigate(nav);
         self.toasts.ui(&ctx);

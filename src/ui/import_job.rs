@@ -14,11 +14,19 @@ pub struct ImportJob {
     control: Arc<ImportControl>,
     thread: Option<std::thread::JoinHandle<ImportResult>>,
     pub paths: Vec<PathBuf>,
+    /// Whether the files are a reference prediction log (`ingest::import_reference`).
+    pub reference: bool,
 }
 
 impl ImportJob {
-    /// Starts importing `paths` into the store at `db`; `repaint` is poked as progress moves.
-    pub fn start(db: PathBuf, paths: Vec<PathBuf>, repaint: egui::Context) -> Result<Self, String> {
+    /// Starts importing `paths` into the store at `db` (as the drift reference when
+    /// `reference`); `repaint` is poked as progress moves.
+    pub fn start(
+        db: PathBuf,
+        paths: Vec<PathBuf>,
+        reference: bool,
+        repaint: egui::Context,
+    ) -> Result<Self, String> {
         let control = Arc::new(ImportControl::default());
         let worker_control = control.clone();
         let worker_paths = paths.clone();
@@ -40,8 +48,12 @@ impl ImportJob {
                 let result = Store::open(&db)
                     .map_err(|e| e.to_string())
                     .and_then(|mut store| {
-                        ingest::import_paths(&mut store, &worker_paths, &worker_control)
-                            .map_err(|e| e.to_string())
+                        let imported = if reference {
+                            ingest::import_reference(&mut store, &worker_paths, &worker_control)
+                        } else {
+                            ingest::import_paths(&mut store, &worker_paths, &worker_control)
+                        };
+                        imported.map_err(|e| e.to_string())
                     });
                 done.store(true, std::sync::atomic::Ordering::Relaxed);
                 if let Ok(t) = ticker {
@@ -54,6 +66,7 @@ impl ImportJob {
             control,
             thread: Some(thread),
             paths,
+            reference,
         })
     }
 

@@ -78,6 +78,8 @@ pub enum Nav {
     OpenConversationAtSpan { trace_id: TraceId, span_id: SpanId },
     /// Open one prediction (by its store row id) in the Drift tab's prediction detail.
     OpenPrediction { id: i64 },
+    /// Import a prediction log as the reference drift is measured against.
+    ImportReference { path: std::path::PathBuf },
 }
 
 pub struct ViewCtx<'a> {

@@ -6,14 +6,13 @@
 //!
 //! Modules: `data` (the fetch), `windows` (window choice and brushing), `feature_table`,
 //! `feature_detail`, `versions`, `predictions` (worst list, detail), `thresholds` (popup),
-//! `reference_import`, `trace_predictions` (the span detail's section), `cards` (overview).
+//! `trace_predictions` (the span detail's section), `cards` (overview).
 
 mod cards;
 pub mod data;
 mod feature_detail;
 mod feature_table;
 mod predictions;
-mod reference_import;
 mod thresholds;
 mod trace_predictions;
 mod versions;
@@ -26,7 +25,7 @@ use crate::analysis::drift::Thresholds;
 use crate::ingest::FileReport;
 use crate::ui::format;
 use crate::ui::query::Query;
-use crate::ui::view_ctx::ViewCtx;
+use crate::ui::view_ctx::{Nav, ViewCtx};
 
 pub use cards::overview_cards;
 pub use data::{DriftData, FeatureRow};
@@ -44,9 +43,6 @@ pub struct DriftView {
     data: Query<DriftKey, Option<Arc<DriftData>>>,
     selected: Option<String>,
     detail: predictions::PredictionDetail,
-    reference_job: Option<reference_import::ReferenceImport>,
-    /// Reports of a finished reference import, for the app's Import log.
-    finished_reports: Vec<FileReport>,
     reference_error: Option<String>,
     /// The prediction whose model the picker last switched to.
     followed_prediction: Option<i64>,
@@ -77,55 +73,19 @@ impl DriftView {
         self.selected = Some(name.to_owned());
     }
 
-    /// Reports of a reference import that finished since the last call (the app adds them to
-    /// the Import log and refreshes the views).
-    pub fn take_finished_import(&mut self) -> Vec<FileReport> {
-        std::mem::take(&mut self.finished_reports)
-    }
-
-    /// Imports `path` as the reference file in the background.
-    pub fn import_reference(&mut self, ctx: &egui::Context, db: PathBuf, path: PathBuf) {
-        if self.reference_job.is_some() {
-            return;
+    /// A reference import has finished (the app ran it): back to the default windows, which
+    /// use the new reference, or say why there is none.
+    pub fn reference_imported(&mut self, reports: &[FileReport]) {
+        if reports.iter().all(|r| r.predictions_read == 0) {
+            self.reference_error =
+                Some("The reference file held no predictions (see Import log)".to_owned());
+        } else {
+            self.reference_error = None;
         }
-        match reference_import::ReferenceImport::start(db, path, ctx.clone()) {
-            Ok(job) => {
-                self.reference_job = Some(job);
-                self.reference_error = None;
-            }
-            Err(e) => self.reference_error = Some(e),
-        }
-    }
-
-    /// Whether a reference import is running.
-    pub fn is_importing_reference(&self) -> bool {
-        self.reference_job.is_some()
-    }
-
-    fn poll_reference_import(&mut self) {
-        let Some(job) = &mut self.reference_job else {
-            return;
-        };
-        let Some(result) = job.try_finish() else {
-            return;
-        };
-        self.reference_job = None;
-        match result {
-            Ok(reports) => {
-                if reports.iter().all(|r| r.predictions_read == 0) {
-                    self.reference_error =
-                        Some("The reference file held no predictions (see Import log)".to_owned());
-                }
-                // A new reference: back to the default windows, which use it.
-                self.windows.choice = None;
-                self.finished_reports.extend(reports);
-            }
-            Err(e) => self.reference_error = Some(format!("Reference import failed: {e}")),
-        }
+        self.windows.choice = None;
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) {
-        self.poll_reference_import();
         let thresholds = *self
             .thresholds
             .get_or_insert_with(|| thresholds::load(ui.ctx()));
@@ -295,10 +255,7 @@ impl DriftView {
             if let Some(t) = &mut self.thresholds {
                 thresholds::button_ui(ui, t);
             }
-            if let Some(job) = &self.reference_job {
-                ui.spinner();
-                ui.label(format!("Importing the reference {}...", job.path.display()));
-            } else if ui
+            if ui
                 .button("Import reference file...")
                 .on_hover_text("Import a prediction log as the reference drift is measured against")
                 .clicked()
@@ -306,7 +263,7 @@ impl DriftView {
                     .set_title("Import a reference prediction log")
                     .pick_file()
             {
-                self.import_reference(ui.ctx(), ctx.store_path.to_owned(), file);
+                ctx.navigate(Nav::ImportReference { path: file });
             }
         });
     }
