@@ -122,3 +122,27 @@ fn import_log_lists_the_errors_of_a_bad_file() {
     });
     assert!(shows_containing(&harness, "invalid JSON at column 4860"));
 }
+
+/// A new store says it is empty; a store holding only prediction logs does not, and the sidebar
+/// counts its predictions.
+#[test]
+fn empty_store_hint_counts_predictions_too() {
+    let (dir, store) = common::temp_store();
+    let db = store.path().to_owned();
+    drop(store);
+    let mut harness = common::app::app_on_store(&db);
+    step_until(&mut harness, "the empty-store hint", |h| {
+        shows(h, "This store is empty")
+    });
+    let (_guard, mut predictions_only) = (dir, tracedeck::store::Store::open(&db).expect("open"));
+    common::import(
+        &mut predictions_only,
+        &[common::sample_dir().join("predictions.jsonl")],
+    );
+    drop(predictions_only);
+    let mut harness = common::app::app_on_store(&db);
+    step_until(&mut harness, "the prediction count", |h| {
+        shows(h, "Predictions")
+    });
+    assert!(!shows(&harness, "This store is empty"));
+}

@@ -999,10 +999,7 @@ impl TracedeckApp {
                     Tab::Conversations => self.conversations.ui(ui, &view_ctx),
                     Tab::Drift => self.drift.ui(ui, &view_ctx),
                 }
-                if let Some(summary) = self.sidebar.summary()
-                    && summary.counts.spans == 0
-                    && self.import.is_none()
-                {
+                if self.sidebar.store_is_empty() && self.import.is_none() {
                     empty_store_hint_ui(ui);
                 }
             });

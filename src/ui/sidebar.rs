@@ -13,6 +13,7 @@ use super::view_ctx::ViewCtx;
 #[derive(Clone, Debug, Default)]
 pub struct StoreSummary {
     pub counts: StoreCounts,
+    pub predictions: u64,
     pub bytes: u64,
     pub imports: Vec<ImportRow>,
     pub services: Vec<String>,
@@ -59,10 +60,6 @@ pub struct Sidebar {
 }
 
 impl Sidebar {
-    pub fn summary(&self) -> Option<&StoreSummary> {
-        self.summary.value()
-    }
-
     /// Draws the panel; edits `filter` in place (the app notices the change).
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx, filter: &mut SpanFilter) {
         let path = ctx.store_path.to_owned();
@@ -70,6 +67,7 @@ impl Sidebar {
             .ensure(ctx.queries, ui.ctx(), ctx.generation, move |store| {
                 Ok(StoreSummary {
                     counts: store.counts()?,
+                    predictions: store.prediction_count()?,
                     bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
                     imports: store.imports()?,
                     services: store.service_names()?,
@@ -86,6 +84,13 @@ impl Sidebar {
                 ui.separator();
                 self.imports_ui(ui);
             });
+    }
+
+    /// Whether the store holds nothing yet (no spans, no predictions).
+    pub fn store_is_empty(&self) -> bool {
+        self.summary
+            .value()
+            .is_some_and(|s| s.counts.spans == 0 && s.predictions == 0)
     }
 
     fn store_ui(&self, ui: &mut egui::Ui, ctx: &ViewCtx) {
@@ -113,6 +118,7 @@ impl Sidebar {
                     ("Error spans", format::count(s.counts.error_spans)),
                     ("Events", format::count(s.counts.events)),
                     ("Links", format::count(s.counts.links)),
+                    ("Predictions", format::count(s.predictions)),
                 ];
                 for (k, v) in rows {
                     ui.weak(k);
