@@ -213,16 +213,11 @@ fn draw(ui: &mut Ui, ctx: &ViewCtx, p: &PreparedDetail) -> Option<DetailAction> 
                 &format::duration_ns(d.end_ns.saturating_sub(d.start_ns)),
             );
             ui.label(RichText::new("Status").weak());
-            ui.horizontal_wrapped(|ui| {
-                let status = RichText::new(&d.status);
-                ui.label(if is_error {
-                    status.color(Color32::from_rgb(220, 50, 47)).strong()
-                } else {
-                    status
-                });
-                if !d.status_message.is_empty() {
-                    ui.add(egui::Label::new(&d.status_message).wrap().selectable(true));
-                }
+            let status = RichText::new(&d.status);
+            ui.label(if is_error {
+                status.color(Color32::from_rgb(220, 50, 47)).strong()
+            } else {
+                status
             });
             ui.end_row();
             id_field(ui, "Trace ID", &hex_lower(&d.trace_id));
@@ -246,6 +241,14 @@ fn draw(ui: &mut Ui, ctx: &ViewCtx, p: &PreparedDetail) -> Option<DetailAction> 
                 field(ui, "Trace state", &d.trace_state);
             }
         });
+    // The status message below the grid, full width: a grid row does not grow with a wrapped
+    // label, so a long provider error written there ran over the id rows.
+    if !d.status_message.is_empty() {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.add(egui::Label::new(&d.status_message).wrap().selectable(true));
+        });
+    }
     conversation_link_ui(ui, ctx, p);
     let anomalies = Anomalies(d.anomalies);
     if anomalies.self_parent() {
