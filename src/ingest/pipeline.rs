@@ -19,8 +19,13 @@ use crate::store::{ImportStatus, ImportTotals, SpanWriter, Store, StoreError, pr
 
 /// Bytes of lines per work item.
 const LINES_CHUNK_BYTES: usize = 4 << 20;
+/// A chunk buffer's first allocation: the chunk size plus room for a typical last line, so
+/// the buffer is not regrown (and copied) while it fills.
+const LINES_CHUNK_CAPACITY: usize = LINES_CHUNK_BYTES + (64 << 10);
 /// Bytes of protobuf frames per work item.
 const FRAMES_CHUNK_BYTES: usize = 4 << 20;
+/// A frame chunk buffer's first allocation (see [`LINES_CHUNK_CAPACITY`]).
+const FRAMES_CHUNK_CAPACITY: usize = FRAMES_CHUNK_BYTES + (1 << 20);
 /// The largest frame length believed; a longer prefix is corruption.
 const MAX_FRAME_BYTES: u64 = 1 << 30;
 /// Diagnostics kept per file (all are counted).
@@ -34,14 +39,60 @@ enum Work {
         ends: Vec<usize>,
     },
     Document(Vec<u8>),
-    Frames(Vec<Frame>),
+    Frames(FrameChunk),
     Problem(Diagnostic),
 }
 
+/// Protobuf messages read one after the other into one buffer.
+struct FrameChunk {
+    buf: Vec<u8>,
+    frames: Vec<Frame>,
+}
+
+/// Where one message sits: its frame number (0 for a whole-file message), the file offset of
+/// its length prefix, and its bytes in [`FrameChunk::buf`].
 struct Frame {
     index: u64,
     offset: u64,
-    bytes: Vec<u8>,
+    bytes: std::ops::Range<usize>,
+}
+
+impl FrameChunk {
+    fn bytes(&self, frame: &Frame) -> &[u8] {
+        self.buf.get(frame.bytes.clone()).unwrap_or_default()
+    }
+}
+
+/// Buffers the workers hand back for the reader to fill again. Fresh multi-megabyte buffers
+/// cost a page fault per 4 KiB; reusing them took most of the reader thread's time off.
+#[derive(Clone)]
+struct BufferPool {
+    tx: Sender<Vec<u8>>,
+    rx: Receiver<Vec<u8>>,
+}
+
+impl BufferPool {
+    fn new(buffers: usize) -> Self {
+        let (tx, rx) = bounded(buffers);
+        Self { tx, rx }
+    }
+
+    /// An empty buffer with room for at least `capacity` bytes.
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        match self.rx.try_recv() {
+            Ok(mut buf) => {
+                buf.reserve(capacity);
+                buf
+            }
+            Err(_) => Vec::with_capacity(capacity),
+        }
+    }
+
+    fn give(&self, mut buf: Vec<u8>) {
+        buf.clear();
+        // A full pool means enough buffers are in circulation: this one is freed.
+        let _ = self.tx.try_send(buf);
+    }
 }
 
 fn rejected(path: &Path, format: &str, message: String) -> FileReport {
@@ -123,7 +174,12 @@ pub fn import_file(
         }
     };
     let format = match &first_work {
-        Some(FirstWork::Framed(frame)) if sniff::is_zstd(&frame.bytes) => {
+        Some(FirstWork::Framed(chunk))
+            if chunk
+                .frames
+                .first()
+                .is_some_and(|f| sniff::is_zstd(chunk.bytes(f))) =>
+        {
             format!("{format}-framed-zstd")
         }
         Some(FirstWork::Framed(_)) => format!("{format}-framed"),
@@ -140,22 +196,22 @@ pub fn import_file(
     let result = std::thread::scope(|scope| -> Result<(), StoreError> {
         let (work_tx, work_rx) = bounded::<Work>(workers * 2);
         let (parsed_tx, parsed_rx) = bounded::<Parsed>(workers * 2);
+        // Room for every buffer that can be queued, in a worker, or on its way back.
+        let pool = BufferPool::new(workers * 4 + 2);
         let cancel = &control.cancel;
+        let reader_pool = pool.clone();
         let reader_thread = std::thread::Builder::new()
             .name("import-reader".into())
             .spawn_scoped(scope, move || {
                 let feed = Feed {
                     tx: work_tx,
                     cancel,
+                    pool: reader_pool,
                 };
                 match first_work {
                     None => feed.json(reader),
-                    Some(FirstWork::Message(bytes)) => {
-                        let _ = feed.tx.send(Work::Frames(vec![Frame {
-                            index: 0,
-                            offset: 0,
-                            bytes,
-                        }]));
+                    Some(FirstWork::Message(chunk)) => {
+                        feed.send(Work::Frames(chunk));
                     }
                     Some(FirstWork::Framed(first)) => feed.frames(reader, first),
                 }
@@ -170,11 +226,12 @@ pub fn import_file(
         for i in 0..workers {
             let rx: Receiver<Work> = work_rx.clone();
             let tx: Sender<Parsed> = parsed_tx.clone();
+            let pool = pool.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("import-parse-{i}"))
                 .spawn_scoped(scope, move || {
                     for work in rx {
-                        let mut parsed = parse(work);
+                        let mut parsed = parse(work, &pool);
                         parsed.prepared = prepare_blocks(std::mem::take(&mut parsed.blocks));
                         if tx.send(parsed).is_err() {
                             break;
@@ -294,10 +351,10 @@ fn format_label(content: Content, compression: Compression) -> String {
 }
 
 enum FirstWork {
-    /// A whole single protobuf message.
-    Message(Vec<u8>),
+    /// A whole single protobuf message (frame 0).
+    Message(FrameChunk),
     /// The first frame of a Collector-framed stream (already checked to decode).
-    Framed(Frame),
+    Framed(FrameChunk),
 }
 
 /// Decides between one protobuf message and Collector framing, checking the first frame decodes.
@@ -311,20 +368,39 @@ fn first_frame_or_message(
             .read_to_end(&mut all)
             .map_err(|e| format!("read failed: {e}"))?;
         otlp_proto::decode(&all).map_err(|e| format!("as a protobuf message: {e}"))?;
-        return Ok(FirstWork::Message(all));
+        let whole = Frame {
+            index: 0,
+            offset: 0,
+            bytes: 0..all.len(),
+        };
+        return Ok(FirstWork::Message(FrameChunk {
+            buf: all,
+            frames: vec![whole],
+        }));
     }
-    let frame = match read_frame(reader, 1, 0) {
+    let mut chunk = FrameChunk {
+        buf: Vec::with_capacity(FRAMES_CHUNK_CAPACITY),
+        frames: Vec::new(),
+    };
+    let frame = match read_frame(reader, 1, 0, &mut chunk.buf) {
         Ok(Some(frame)) => frame,
         Ok(None) => return Err("no data".to_owned()),
         Err(e) => return Err(format!("read as framed protobuf, {e}")),
     };
-    let payload = frame_payload(&frame.bytes).map_err(|e| format!("frame 1: {e}"))?;
+    let payload = frame_payload(chunk.bytes(&frame)).map_err(|e| format!("frame 1: {e}"))?;
     otlp_proto::decode(&payload).map_err(|e| format!("frame 1 is not a protobuf message: {e}"))?;
-    Ok(FirstWork::Framed(frame))
+    chunk.frames.push(frame);
+    Ok(FirstWork::Framed(chunk))
 }
 
-/// Reads one length-prefixed frame; `Ok(None)` at a clean end of stream.
-fn read_frame(reader: &mut impl Read, index: u64, offset: u64) -> Result<Option<Frame>, String> {
+/// Reads one length-prefixed frame, appending its message to `buf`; `Ok(None)` at a clean end
+/// of stream. On an error `buf` is as it was.
+fn read_frame(
+    reader: &mut impl Read,
+    index: u64,
+    offset: u64,
+    buf: &mut Vec<u8>,
+) -> Result<Option<Frame>, String> {
     let mut len_bytes = [0u8; 4];
     let mut got = 0;
     while got < 4 {
@@ -341,12 +417,18 @@ fn read_frame(reader: &mut impl Read, index: u64, offset: u64) -> Result<Option<
         }
     }
     let len = u64::from(u32::from_be_bytes(len_bytes));
-    let mut bytes = Vec::new();
+    let start = buf.len();
+    // Reserve what the prefix claims, up to a bound: a corrupt prefix must not allocate a GB.
+    buf.reserve(len.min(FRAMES_CHUNK_CAPACITY as u64) as usize);
     let read = reader
         .take(len.min(MAX_FRAME_BYTES))
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("read failed: {e}"))?;
+        .read_to_end(buf)
+        .map_err(|e| {
+            buf.truncate(start);
+            format!("read failed: {e}")
+        })?;
     if (read as u64) < len {
+        buf.truncate(start);
         // Count what is left beyond the cap too, without keeping it.
         let rest = if len > MAX_FRAME_BYTES {
             io::copy(reader, &mut io::sink()).unwrap_or(0)
@@ -361,7 +443,7 @@ fn read_frame(reader: &mut impl Read, index: u64, offset: u64) -> Result<Option<
     Ok(Some(Frame {
         index,
         offset,
-        bytes,
+        bytes: start..buf.len(),
     }))
 }
 
@@ -380,6 +462,7 @@ fn frame_payload(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
 struct Feed<'c> {
     tx: Sender<Work>,
     cancel: &'c std::sync::atomic::AtomicBool,
+    pool: BufferPool,
 }
 
 impl Feed<'_> {
@@ -451,7 +534,7 @@ impl Feed<'_> {
                 let next_line = first_line + ends.len() as u64;
                 let chunk = Work::Lines {
                     first_line,
-                    buf: std::mem::take(&mut buf),
+                    buf: std::mem::replace(&mut buf, self.pool.take(LINES_CHUNK_CAPACITY)),
                     ends: std::mem::take(&mut ends),
                 };
                 if !self.send(chunk) {
@@ -469,28 +552,32 @@ impl Feed<'_> {
         }
     }
 
-    fn frames(&self, mut reader: impl BufRead, first: Frame) {
-        let mut offset = first.offset + 4 + first.bytes.len() as u64;
-        let mut index = first.index + 1;
-        let mut batch_bytes = first.bytes.len();
-        let mut batch = vec![first];
+    fn frames(&self, mut reader: impl BufRead, first: FrameChunk) {
+        let Some(last) = first.frames.last() else {
+            return;
+        };
+        let mut offset = last.offset + 4 + last.bytes.len() as u64;
+        let mut index = last.index + 1;
+        let mut chunk = first;
         loop {
-            match read_frame(&mut reader, index, offset) {
+            match read_frame(&mut reader, index, offset, &mut chunk.buf) {
                 Ok(None) => break,
                 Ok(Some(frame)) => {
                     offset += 4 + frame.bytes.len() as u64;
                     index += 1;
-                    batch_bytes += frame.bytes.len();
-                    batch.push(frame);
-                    if batch_bytes >= FRAMES_CHUNK_BYTES {
-                        batch_bytes = 0;
-                        if !self.send(Work::Frames(std::mem::take(&mut batch))) {
+                    chunk.frames.push(frame);
+                    if chunk.buf.len() >= FRAMES_CHUNK_BYTES {
+                        let next = FrameChunk {
+                            buf: self.pool.take(FRAMES_CHUNK_CAPACITY),
+                            frames: Vec::new(),
+                        };
+                        if !self.send(Work::Frames(std::mem::replace(&mut chunk, next))) {
                             return;
                         }
                     }
                 }
                 Err(message) => {
-                    if !batch.is_empty() && !self.send(Work::Frames(std::mem::take(&mut batch))) {
+                    if !chunk.frames.is_empty() && !self.send(Work::Frames(chunk)) {
                         return;
                     }
                     self.send(Work::Problem(Diagnostic::error(
@@ -504,8 +591,8 @@ impl Feed<'_> {
                 }
             }
         }
-        if !batch.is_empty() {
-            self.send(Work::Frames(batch));
+        if !chunk.frames.is_empty() {
+            self.send(Work::Frames(chunk));
         }
     }
 }
@@ -552,8 +639,8 @@ fn trim_eol(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// The worker side: one work item to spans.
-fn parse(work: Work) -> Parsed {
+/// The worker side: one work item to spans; its buffer goes back to `pool`.
+fn parse(work: Work, pool: &BufferPool) -> Parsed {
     let mut out = Parsed::default();
     match work {
         Work::Problem(d) => out.diagnostics.push(d),
@@ -570,10 +657,11 @@ fn parse(work: Work) -> Parsed {
                 start = end;
                 parse_line(trim_eol(line), line_no, &mut out);
             }
+            pool.give(buf);
         }
         Work::Document(bytes) => parse_document(&bytes, &mut out),
-        Work::Frames(frames) => {
-            for frame in frames {
+        Work::Frames(chunk) => {
+            for frame in &chunk.frames {
                 let at = if frame.index == 0 {
                     Location::Document
                 } else {
@@ -582,7 +670,7 @@ fn parse(work: Work) -> Parsed {
                         offset: frame.offset,
                     }
                 };
-                match frame_payload(&frame.bytes) {
+                match frame_payload(chunk.bytes(frame)) {
                     Err(e) => out.diagnostics.push(Diagnostic::error(at, e)),
                     Ok(payload) => match otlp_proto::decode(&payload) {
                         Ok(req) => otlp_proto::convert(req, &at, &mut out),
@@ -592,6 +680,7 @@ fn parse(work: Work) -> Parsed {
                     },
                 }
             }
+            pool.give(chunk.buf);
         }
     }
     out
