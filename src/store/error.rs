@@ -37,6 +37,8 @@ pub enum StoreError {
         version: i64,
         source: rusqlite::Error,
     },
+    #[error("WAL checkpoint failed: {0}")]
+    Checkpoint(String),
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

@@ -4,14 +4,17 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
+use super::checkpointer::Checkpointer;
 use super::prepare::{PreparedBlock, PreparedScope, PreparedSpan, prepare_blocks};
 use super::{Store, StoreError};
 use crate::model::{ResourceSpans, TraceId};
 
 /// Spans per transaction: large enough for bulk speed, small enough that a kill loses little.
 const COMMIT_EVERY_SPANS: u64 = 100_000;
+/// WAL pages after which a commit checkpoints, when no checkpoint thread could be started.
+const AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
 /// How an import ended, as stored in `imports.status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,8 +70,8 @@ pub struct SpanWriter<'s> {
     in_transaction: bool,
     spans_in_transaction: u64,
     inserted_total: u64,
-    /// The secondary indexes were dropped for this import and must be rebuilt.
-    indexes_dropped: bool,
+    /// Checkpoints the WAL off this thread; `None` leaves it to SQLite's auto-checkpoint.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl<'s> SpanWriter<'s> {
@@ -79,19 +82,18 @@ impl<'s> SpanWriter<'s> {
         format: &str,
         bytes: u64,
     ) -> Result<Self, StoreError> {
-        // Bulk writing: a larger page cache, and fewer, larger WAL checkpoints.
+        // Bulk writing: a larger page cache, and WAL checkpoints on another thread (or, failing
+        // that, fewer and larger ones).
         store.conn().pragma_update(None, "cache_size", -131_072)?;
+        let checkpointer = Checkpointer::start(store.path());
+        let autocheckpoint_pages = if checkpointer.is_some() {
+            0
+        } else {
+            AUTOCHECKPOINT_PAGES
+        };
         store
             .conn()
-            .pragma_update(None, "wal_autocheckpoint", 16_384)?;
-        // Into an empty store, index once at the end rather than row by row.
-        let empty: bool =
-            store
-                .conn()
-                .query_row("SELECT NOT EXISTS (SELECT 1 FROM spans)", [], |r| r.get(0))?;
-        if empty {
-            super::schema::drop_secondary_indexes(store.conn())?;
-        }
+            .pragma_update(None, "wal_autocheckpoint", autocheckpoint_pages)?;
         let import_id = super::import_row::begin(store.conn(), path, format, bytes)?;
         Ok(Self {
             store,
@@ -102,7 +104,7 @@ impl<'s> SpanWriter<'s> {
             in_transaction: false,
             spans_in_transaction: 0,
             inserted_total: 0,
-            indexes_dropped: empty,
+            checkpointer,
         })
     }
 
@@ -127,12 +129,20 @@ impl<'s> SpanWriter<'s> {
             self.in_transaction = true;
         }
         let mut stats = WriteStats::default();
+        let conn = self.store.conn();
+        // Looked up once per batch: the statement cache hashes the SQL text on every lookup.
+        let mut inserts = SpanInserts::prepare(conn)?;
         for block in blocks {
-            let resource_id = self.resource_id(block)?;
+            let resource_id = resource_id(conn, &mut self.resource_ids, block)?;
             for scope in &block.scopes {
-                let scope_id = self.scope_id(scope)?;
+                let scope_id = scope_id(conn, &mut self.scope_ids, scope)?;
+                let ids = RowIds {
+                    resource_id,
+                    scope_id,
+                    import_id: self.import_id,
+                };
                 for prepared in &scope.spans {
-                    if self.insert_span(prepared, &block.service, resource_id, scope_id)? {
+                    if inserts.insert_span(conn, prepared, &block.service, &ids)? {
                         stats.inserted += 1;
                         self.summaries
                             .entry(prepared.span.trace_id)
@@ -144,6 +154,7 @@ impl<'s> SpanWriter<'s> {
                 }
             }
         }
+        drop(inserts);
         self.inserted_total += stats.inserted;
         self.spans_in_transaction += stats.inserted + stats.duplicates;
         if self.spans_in_transaction >= COMMIT_EVERY_SPANS {
@@ -161,6 +172,9 @@ impl<'s> SpanWriter<'s> {
         self.store.conn().execute_batch("COMMIT")?;
         self.in_transaction = false;
         self.spans_in_transaction = 0;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.request();
+        }
         Ok(())
     }
 
@@ -172,7 +186,7 @@ impl<'s> SpanWriter<'s> {
         totals: &ImportTotals,
     ) -> Result<i64, StoreError> {
         self.commit()?;
-        self.rebuild_indexes()?;
+        self.stop_checkpointer()?;
         super::import_row::finish(
             self.store.conn(),
             self.import_id,
@@ -182,179 +196,16 @@ impl<'s> SpanWriter<'s> {
         )
     }
 
-    fn rebuild_indexes(&mut self) -> Result<(), StoreError> {
-        if self.indexes_dropped {
-            super::schema::ensure_secondary_indexes(self.store.conn())?;
-            self.indexes_dropped = false;
-        }
-        Ok(())
-    }
-
-    fn resource_id(&mut self, block: &PreparedBlock) -> Result<i64, StoreError> {
-        if let Some(id) = self.resource_ids.get(&block.fingerprint) {
-            return Ok(*id);
-        }
-        let conn = self.store.conn();
-        let existing: Option<i64> = conn
-            .prepare_cached("SELECT id FROM resources WHERE fingerprint = ?1")?
-            .query_row([&block.fingerprint], |row| row.get(0))
-            .optional()?;
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                conn.prepare_cached(
-                    "INSERT INTO resources(fingerprint, service_name, attributes, schema_url, dropped_attributes_count)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![
-                    block.fingerprint,
-                    block.service,
-                    block.attributes_json,
-                    block.resource.schema_url,
-                    block.resource.dropped_attributes_count,
-                ])?;
-                conn.last_insert_rowid()
-            }
+    /// Lets the checkpoint thread finish its work and hands checkpoints back to SQLite.
+    fn stop_checkpointer(&mut self) -> Result<(), StoreError> {
+        let Some(checkpointer) = self.checkpointer.take() else {
+            return Ok(());
         };
-        self.resource_ids.insert(block.fingerprint.clone(), id);
-        Ok(id)
-    }
-
-    fn scope_id(&mut self, prepared: &PreparedScope) -> Result<i64, StoreError> {
-        if let Some(id) = self.scope_ids.get(&prepared.fingerprint) {
-            return Ok(*id);
-        }
-        let scope = &prepared.scope;
-        let conn = self.store.conn();
-        let existing: Option<i64> = conn
-            .prepare_cached("SELECT id FROM scopes WHERE fingerprint = ?1")?
-            .query_row([&prepared.fingerprint], |row| row.get(0))
-            .optional()?;
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                conn.prepare_cached(
-                    "INSERT INTO scopes(fingerprint, name, version, attributes, schema_url, dropped_attributes_count)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    prepared.fingerprint,
-                    scope.name,
-                    scope.version,
-                    prepared.attributes_json,
-                    scope.schema_url,
-                    scope.dropped_attributes_count,
-                ])?;
-                conn.last_insert_rowid()
-            }
-        };
-        self.scope_ids.insert(prepared.fingerprint.clone(), id);
-        Ok(id)
-    }
-
-    /// Inserts one span with its events and links; `false` when it was already stored.
-    fn insert_span(
-        &mut self,
-        prepared: &PreparedSpan,
-        service: &str,
-        resource_id: i64,
-        scope_id: i64,
-    ) -> Result<bool, StoreError> {
-        let span = &prepared.span;
-        let facts = &prepared.facts;
-        let conn = self.store.conn();
-        let changed = conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_span_id, name, kind, start_ns,
-                    end_ns, dur_ns, status_code, status_message, trace_state, flags, resource_id,
-                    scope_id, import_id, service, http_status, gen_ai_operation, request_model,
-                    response_model, input_tokens, output_tokens, conversation_key, anomalies,
-                    attributes, dropped_attributes_count, dropped_events_count, dropped_links_count,
-                    error_class, validation_candidate)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
-            )?
-            .execute(params![
-                &span.trace_id[..],
-                &span.span_id[..],
-                span.parent_span_id.as_ref().map(|p| &p[..]),
-                span.name,
-                span.kind as i64,
-                span.start_ns as i64,
-                span.end_ns as i64,
-                span.dur_ns(),
-                span.status_code as i64,
-                span.status_message,
-                span.trace_state,
-                span.flags,
-                resource_id,
-                scope_id,
-                self.import_id,
-                service,
-                facts.http_status,
-                facts.gen_ai_operation,
-                facts.request_model,
-                facts.response_model,
-                facts.input_tokens,
-                facts.output_tokens,
-                facts.conversation_key,
-                prepared.anomalies.0,
-                prepared.attributes_json,
-                span.dropped_attributes_count,
-                span.dropped_events_count,
-                span.dropped_links_count,
-                prepared.error_class.as_str(),
-                prepared.validation_candidate,
-            ])?;
-        if changed == 0 {
-            return Ok(false);
-        }
-        let span_pk = conn.last_insert_rowid();
-        if !span.events.is_empty() {
-            let mut insert = conn.prepare_cached(
-                "INSERT OR IGNORE INTO span_events(span_pk, seq, time_ns, name, attributes, dropped_attributes_count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (seq, (event, attributes)) in span
-                .events
-                .iter()
-                .zip(&prepared.event_attributes_json)
-                .enumerate()
-            {
-                insert.execute(params![
-                    span_pk,
-                    seq as i64,
-                    event.time_ns as i64,
-                    event.name,
-                    attributes,
-                    event.dropped_attributes_count,
-                ])?;
-            }
-        }
-        if !span.links.is_empty() {
-            let mut insert = conn.prepare_cached(
-                "INSERT OR IGNORE INTO span_links(span_pk, seq, trace_id, span_id, trace_state, attributes, flags, dropped_attributes_count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for (seq, (link, attributes)) in span
-                .links
-                .iter()
-                .zip(&prepared.link_attributes_json)
-                .enumerate()
-            {
-                insert.execute(params![
-                    span_pk,
-                    seq as i64,
-                    &link.trace_id[..],
-                    &link.span_id[..],
-                    link.trace_state,
-                    attributes,
-                    link.flags,
-                    link.dropped_attributes_count,
-                ])?;
-            }
-        }
-        Ok(true)
+        let stopped = checkpointer.stop();
+        self.store
+            .conn()
+            .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)?;
+        stopped
     }
 
     /// Merges this transaction's per-trace aggregates into the `traces` rows.
@@ -413,6 +264,196 @@ impl<'s> SpanWriter<'s> {
         }
         Ok(())
     }
+}
+
+/// The ids every span row of one scope shares.
+struct RowIds {
+    resource_id: i64,
+    scope_id: i64,
+    import_id: i64,
+}
+
+/// The span insert, prepared once per written batch.
+struct SpanInserts<'c> {
+    span: CachedStatement<'c>,
+}
+
+impl<'c> SpanInserts<'c> {
+    fn prepare(conn: &'c Connection) -> Result<Self, StoreError> {
+        Ok(Self {
+            span: conn.prepare_cached(
+                "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_span_id, name, kind, start_ns,
+                    end_ns, dur_ns, status_code, status_message, trace_state, flags, resource_id,
+                    scope_id, import_id, service, http_status, gen_ai_operation, request_model,
+                    response_model, input_tokens, output_tokens, conversation_key, anomalies,
+                    attributes, dropped_attributes_count, dropped_events_count, dropped_links_count,
+                    error_class, validation_candidate)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
+            )?,
+        })
+    }
+
+    /// Inserts one span with its events and links; `false` when it was already stored.
+    fn insert_span(
+        &mut self,
+        conn: &Connection,
+        prepared: &PreparedSpan,
+        service: &str,
+        ids: &RowIds,
+    ) -> Result<bool, StoreError> {
+        let span = &prepared.span;
+        let facts = &prepared.facts;
+        let changed = self.span.execute(params![
+            &span.trace_id[..],
+            &span.span_id[..],
+            span.parent_span_id.as_ref().map(|p| &p[..]),
+            span.name,
+            span.kind as i64,
+            span.start_ns as i64,
+            span.end_ns as i64,
+            span.dur_ns(),
+            span.status_code as i64,
+            span.status_message,
+            span.trace_state,
+            span.flags,
+            ids.resource_id,
+            ids.scope_id,
+            ids.import_id,
+            service,
+            facts.http_status,
+            facts.gen_ai_operation,
+            facts.request_model,
+            facts.response_model,
+            facts.input_tokens,
+            facts.output_tokens,
+            facts.conversation_key,
+            prepared.anomalies.0,
+            prepared.attributes_json,
+            span.dropped_attributes_count,
+            span.dropped_events_count,
+            span.dropped_links_count,
+            prepared.error_class.as_str(),
+            prepared.validation_candidate,
+        ])?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        let span_pk = conn.last_insert_rowid();
+        if !span.events.is_empty() {
+            let mut insert = conn.prepare_cached(
+                "INSERT OR IGNORE INTO span_events(span_pk, seq, time_ns, name, attributes, dropped_attributes_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (seq, (event, attributes)) in span
+                .events
+                .iter()
+                .zip(&prepared.event_attributes_json)
+                .enumerate()
+            {
+                insert.execute(params![
+                    span_pk,
+                    seq as i64,
+                    event.time_ns as i64,
+                    event.name,
+                    attributes,
+                    event.dropped_attributes_count,
+                ])?;
+            }
+        }
+        if !span.links.is_empty() {
+            let mut insert = conn.prepare_cached(
+                "INSERT OR IGNORE INTO span_links(span_pk, seq, trace_id, span_id, trace_state, attributes, flags, dropped_attributes_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for (seq, (link, attributes)) in span
+                .links
+                .iter()
+                .zip(&prepared.link_attributes_json)
+                .enumerate()
+            {
+                insert.execute(params![
+                    span_pk,
+                    seq as i64,
+                    &link.trace_id[..],
+                    &link.span_id[..],
+                    link.trace_state,
+                    attributes,
+                    link.flags,
+                    link.dropped_attributes_count,
+                ])?;
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn resource_id(
+    conn: &Connection,
+    cache: &mut HashMap<Vec<u8>, i64>,
+    block: &PreparedBlock,
+) -> Result<i64, StoreError> {
+    if let Some(id) = cache.get(&block.fingerprint) {
+        return Ok(*id);
+    }
+    let existing: Option<i64> = conn
+        .prepare_cached("SELECT id FROM resources WHERE fingerprint = ?1")?
+        .query_row([&block.fingerprint], |row| row.get(0))
+        .optional()?;
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            conn.prepare_cached(
+                    "INSERT INTO resources(fingerprint, service_name, attributes, schema_url, dropped_attributes_count)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    block.fingerprint,
+                    block.service,
+                    block.attributes_json,
+                    block.resource.schema_url,
+                    block.resource.dropped_attributes_count,
+                ])?;
+            conn.last_insert_rowid()
+        }
+    };
+    cache.insert(block.fingerprint.clone(), id);
+    Ok(id)
+}
+
+fn scope_id(
+    conn: &Connection,
+    cache: &mut HashMap<Vec<u8>, i64>,
+    prepared: &PreparedScope,
+) -> Result<i64, StoreError> {
+    if let Some(id) = cache.get(&prepared.fingerprint) {
+        return Ok(*id);
+    }
+    let scope = &prepared.scope;
+    let existing: Option<i64> = conn
+        .prepare_cached("SELECT id FROM scopes WHERE fingerprint = ?1")?
+        .query_row([&prepared.fingerprint], |row| row.get(0))
+        .optional()?;
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            conn.prepare_cached(
+                    "INSERT INTO scopes(fingerprint, name, version, attributes, schema_url, dropped_attributes_count)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    prepared.fingerprint,
+                    scope.name,
+                    scope.version,
+                    prepared.attributes_json,
+                    scope.schema_url,
+                    scope.dropped_attributes_count,
+                ])?;
+            conn.last_insert_rowid()
+        }
+    };
+    cache.insert(prepared.fingerprint.clone(), id);
+    Ok(id)
 }
 
 /// The best name for a trace so far: a span without a parent beats a self-parented one, which
@@ -511,8 +552,8 @@ impl Drop for SpanWriter<'_> {
         if self.in_transaction {
             let _ = self.store.conn_mut().execute_batch("ROLLBACK");
         }
-        if self.indexes_dropped {
-            let _ = super::schema::ensure_secondary_indexes(self.store.conn());
-        }
+        // The import already failed with the error its caller reports; a checkpoint failure on
+        // top of it changes nothing stored (the WAL keeps every committed page).
+        let _ = self.stop_checkpointer();
     }
 }
