@@ -25,9 +25,12 @@ pub fn run(
     let control = ImportControl::default();
     let bar = progress_bar();
     let reports = std::thread::scope(|scope| {
+        // The job drops `finished` when it ends, which wakes the progress loop at once.
+        let (finished, ended) = crossbeam_channel::bounded::<()>(0);
         let job = std::thread::Builder::new()
             .name("import".into())
             .spawn_scoped(scope, || -> anyhow::Result<Vec<FileReport>> {
+                let _finished = finished;
                 let mut reports = ingest::import_paths(&mut store, paths, &control)?;
                 if !reference.is_empty() {
                     let marked = ingest::import_reference(&mut store, reference, &control)?;
@@ -35,7 +38,7 @@ pub fn run(
                 }
                 Ok(reports)
             })?;
-        while !job.is_finished() {
+        loop {
             let p = control.snapshot();
             bar.set_length(p.bytes_total.max(1));
             bar.set_position(p.bytes_done);
@@ -45,7 +48,10 @@ pub fn run(
                 p.spans_per_sec(),
                 short_name(&p.current_file)
             ));
-            std::thread::sleep(Duration::from_millis(100));
+            match ended.recv_timeout(Duration::from_millis(100)) {
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
         }
         job.join()
             .map_err(|_| anyhow::anyhow!("the import thread panicked"))

@@ -181,6 +181,11 @@ const SECONDARY_INDEXES: &[(&str, &str)] = &[
         "spans_by_conversation",
         "spans(conversation_key, start_ns) WHERE conversation_key IS NOT NULL",
     ),
+    // Counting root spans (`counts`) without a table scan.
+    (
+        "spans_roots",
+        "spans(trace_id) WHERE parent_span_id IS NULL",
+    ),
     ("span_links_by_target", "span_links(trace_id, span_id)"),
     ("traces_by_start", "traces(start_ns)"),
     (

@@ -11,8 +11,18 @@ use super::prepare::{PreparedBlock, PreparedScope, PreparedSpan, prepare_blocks}
 use super::{Store, StoreError};
 use crate::model::{ResourceSpans, TraceId};
 
-/// Spans per transaction: large enough for bulk speed, small enough that a kill loses little.
-const COMMIT_EVERY_SPANS: u64 = 100_000;
+/// Spans per transaction: an import's first transactions are small, so its first spans show in
+/// the views at once and the checkpoint thread keeps up; later ones may hold half of what the
+/// import committed before them, up to the bulk size (large enough for bulk speed, small enough
+/// that a kill loses little). The last transaction's checkpoint runs after everything else, so
+/// a small one early on keeps that tail short for imports of a few hundred thousand spans.
+const FIRST_TRANSACTION_SPANS: u64 = 25_000;
+const BULK_TRANSACTION_SPANS: u64 = 100_000;
+
+/// How many spans the next transaction may hold, after `committed` spans of this import.
+fn transaction_spans(committed: u64) -> u64 {
+    (committed / 2).clamp(FIRST_TRANSACTION_SPANS, BULK_TRANSACTION_SPANS)
+}
 /// WAL pages after which a commit checkpoints, when no checkpoint thread could be started.
 const AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
@@ -69,6 +79,8 @@ pub struct SpanWriter<'s> {
     summaries: HashMap<TraceId, TraceSummary>,
     in_transaction: bool,
     spans_in_transaction: u64,
+    /// Spans (new or duplicate) this import committed so far.
+    spans_committed: u64,
     inserted_total: u64,
     /// Checkpoints the WAL off this thread; `None` leaves it to SQLite's auto-checkpoint.
     checkpointer: Option<Checkpointer>,
@@ -103,6 +115,7 @@ impl<'s> SpanWriter<'s> {
             summaries: HashMap::new(),
             in_transaction: false,
             spans_in_transaction: 0,
+            spans_committed: 0,
             inserted_total: 0,
             checkpointer,
         })
@@ -157,7 +170,7 @@ impl<'s> SpanWriter<'s> {
         drop(inserts);
         self.inserted_total += stats.inserted;
         self.spans_in_transaction += stats.inserted + stats.duplicates;
-        if self.spans_in_transaction >= COMMIT_EVERY_SPANS {
+        if self.spans_in_transaction >= transaction_spans(self.spans_committed) {
             self.commit()?;
         }
         Ok(stats)
@@ -171,6 +184,7 @@ impl<'s> SpanWriter<'s> {
         self.refresh_trace_summaries()?;
         self.store.conn().execute_batch("COMMIT")?;
         self.in_transaction = false;
+        self.spans_committed += self.spans_in_transaction;
         self.spans_in_transaction = 0;
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.request();
