@@ -155,7 +155,7 @@ fn main() {
     print("OTLP/JSON Lines", size(&json_path), &json_run);
     let proto_run = median_run(runs, &proto_path, &db);
     print("OTLP protobuf (framed)", size(&proto_path), &proto_run);
-    println!("(median of {runs} imports, each into a fresh store)");
+    println!("(each figure: the median of {runs} timed import(s) into a fresh store)");
     println!("targets: JSON >= 150000 spans/s, protobuf >= 170000 spans/s (2 cores, release)");
 
     if let Some(gb) = arg_value("--stream-gb").and_then(|v| v.parse::<f64>().ok()) {
@@ -172,6 +172,7 @@ fn main() {
             written = size(&big);
             seed += 1;
         }
+        out.get_ref().sync_all().expect("sync");
         drop(out);
         let run = import(&big, &db);
         print("large OTLP/JSON Lines", size(&big), &run);
