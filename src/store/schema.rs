@@ -235,10 +235,18 @@ pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
         let version = index as i64 + 1;
         let step = |conn: &Connection| -> rusqlite::Result<()> {
             conn.execute_batch("BEGIN IMMEDIATE")?;
+            // Another connection (an import, the app) may have run this step while this one
+            // waited for the write lock.
             let result = conn
-                .execute_batch(sql)
-                .and_then(|()| backfill(version, conn))
-                .and_then(|()| conn.pragma_update(None, "user_version", version))
+                .query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
+                .and_then(|now| {
+                    if now >= version {
+                        return Ok(());
+                    }
+                    conn.execute_batch(sql)
+                        .and_then(|()| backfill(version, conn))
+                        .and_then(|()| conn.pragma_update(None, "user_version", version))
+                })
                 .and_then(|()| conn.execute_batch("COMMIT"));
             if result.is_err() {
                 let _ = conn.execute_batch("ROLLBACK");
@@ -286,6 +294,46 @@ mod tests {
         drop(store);
         let store = Store::open(&path)?;
         assert_eq!(user_version(store.conn())?, SCHEMA_VERSION);
+        Ok(())
+    }
+
+    #[test]
+    fn connections_opening_an_old_store_at_once_all_upgrade_it() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|source| StoreError::Io {
+            path: ".".into(),
+            source,
+        })?;
+        let path = dir.path().join("old.sqlite");
+        {
+            let conn = Connection::open(&path)?;
+            let Some(first) = MIGRATIONS.first() else {
+                panic!("no migrations");
+            };
+            conn.execute_batch(first)?;
+            conn.pragma_update(None, "user_version", 1)?;
+        }
+        // The app and an import (or two imports) open the same old store together: each waits
+        // for the other's migration step and must not run it again.
+        let start = std::sync::Barrier::new(4);
+        let results: Vec<Result<i64, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        Store::open(&path)
+                            .and_then(|store| user_version(store.conn()))
+                            .map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err("panicked".to_owned())))
+                .collect()
+        });
+        for result in results {
+            assert_eq!(result, Ok(SCHEMA_VERSION));
+        }
         Ok(())
     }
 
