@@ -74,6 +74,8 @@ pub struct TracedeckApp {
     foreign: Option<CheckedFile>,
     /// The open checks of a file from someone else, running.
     checking: Option<(PathBuf, ShareJob<CheckedFile>)>,
+    /// The user's own store being opened (created or migrated) off the UI thread.
+    opening_own: Option<(PathBuf, ShareJob<()>)>,
     /// A file with an older schema, waiting for the user to accept upgrading a copy.
     upgrade_offer: Option<CheckedFile>,
     /// Why the last file could not be opened.
@@ -123,6 +125,7 @@ impl TracedeckApp {
             home_db: start.db.clone(),
             foreign: None,
             checking: None,
+            opening_own: None,
             upgrade_offer: None,
             refusal: None,
             export_dialog: ExportDialog::default(),
@@ -167,6 +170,7 @@ impl TracedeckApp {
         }
         self.refusal = None;
         self.upgrade_offer = None;
+        self.opening_own = None;
         let path = db.clone();
         match ShareJob::start("open-check", &self.egui_ctx, move |_| {
             crate::share::check_file(&path).map_err(|e| e.to_string())
@@ -230,17 +234,25 @@ impl TracedeckApp {
         }
     }
 
+    /// Opens the user's own store on another thread (creating or migrating a large store takes
+    /// a while); `poll_sharing` shows it when it is ready.
     fn open_own(&mut self, db: PathBuf) {
         self.queries = None;
-        let opened = Store::open(&db).and_then(|_| QueryPool::new(&db, 2));
-        self.opened(db, opened, None);
+        self.checking = None;
+        let path = db.clone();
+        match ShareJob::start("open-store", &self.egui_ctx, move |_| {
+            Store::open(&path).map(drop).map_err(|e| e.to_string())
+        }) {
+            Ok(job) => self.opening_own = Some((db, job)),
+            Err(e) => self.opened(db, Err(e), None),
+        }
     }
 
     /// Shows a checked file from someone else, read-only, at its start-here pointer.
     fn open_checked(&mut self, checked: CheckedFile) {
         self.queries = None;
         let db = checked.path.clone();
-        let opened = QueryPool::new_untrusted(&db, 2);
+        let opened = QueryPool::new_untrusted(&db, 2).map_err(|e| e.to_string());
         let start_here = checked
             .snapshot
             .as_ref()
@@ -256,7 +268,7 @@ impl TracedeckApp {
     fn opened(
         &mut self,
         db: PathBuf,
-        opened: Result<QueryPool, crate::store::StoreError>,
+        opened: Result<QueryPool, String>,
         foreign: Option<CheckedFile>,
     ) {
         match opened {
@@ -268,8 +280,8 @@ impl TracedeckApp {
                 self.settings.recent_stores.truncate(MAX_RECENT);
             }
             Err(e) => {
-                self.store_error = Some(e.to_string());
-                self.toasts.add(ToastKind::Error, e.to_string());
+                self.toasts.add(ToastKind::Error, e.clone());
+                self.store_error = Some(e);
             }
         }
         self.foreign = foreign;
@@ -714,8 +726,16 @@ impl TracedeckApp {
         }
     }
 
-    /// Takes in the answers of the open checks and of an import from another store.
+    /// Takes in the answers of opening the own store, of the open checks, and of an import
+    /// from another store.
     fn poll_sharing(&mut self) {
+        if let Some((_, job)) = &self.opening_own
+            && let Some(result) = job.try_finish()
+            && let Some((db, _)) = self.opening_own.take()
+        {
+            let opened = result.and_then(|()| QueryPool::new(&db, 2).map_err(|e| e.to_string()));
+            self.opened(db, opened, None);
+        }
         if let Some((_, job)) = &self.checking
             && let Some(result) = job.try_finish()
         {
@@ -931,6 +951,13 @@ impl TracedeckApp {
         }
         let Some(queries) = &self.queries else {
             egui::CentralPanel::default_margins().show(ui, |ui| {
+                if let Some((path, _)) = &self.opening_own {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.heading(format!("Opening {}...", path.display()));
+                    });
+                    return;
+                }
                 ui.heading("No store open");
                 if let Some(e) = &self.store_error {
                     ui.colored_label(ui.visuals().error_fg_color, e);
