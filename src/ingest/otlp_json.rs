@@ -206,22 +206,148 @@ struct KeyValueJson<'a> {
     value: Option<AnyValueJson<'a>>,
 }
 
-#[derive(Deserialize)]
-struct AnyValueJson<'a> {
-    #[serde(borrow, default, rename = "stringValue", alias = "string_value")]
-    string_value: Option<Cow<'a, str>>,
-    #[serde(default, rename = "boolValue", alias = "bool_value")]
-    bool_value: Option<bool>,
-    #[serde(default, rename = "intValue", alias = "int_value")]
-    int_value: Option<IntJson>,
-    #[serde(default, rename = "doubleValue", alias = "double_value")]
-    double_value: Option<DoubleJson>,
-    #[serde(borrow, default, rename = "bytesValue", alias = "bytes_value")]
-    bytes_value: Option<Cow<'a, str>>,
-    #[serde(borrow, default, rename = "arrayValue", alias = "array_value")]
-    array_value: Option<ValuesJson<'a, AnyValueJson<'a>>>,
-    #[serde(borrow, default, rename = "kvlistValue", alias = "kvlist_value")]
-    kvlist_value: Option<ValuesJson<'a, KeyValueJson<'a>>>,
+/// An `AnyValue`: an object with one of `stringValue`, `boolValue`, `intValue`, `doubleValue`,
+/// `bytesValue`, `arrayValue`, `kvlistValue` (or their snake_case names); when it has several,
+/// the first in that order wins, and `{}` or only nulls is empty. An enum rather than a struct
+/// of options: a file holds millions, and their size was most of the parse's memory copying.
+enum AnyValueJson<'a> {
+    String(Cow<'a, str>),
+    Bool(bool),
+    Int(IntJson),
+    Double(DoubleJson),
+    Bytes(Cow<'a, str>),
+    Array(Vec<AnyValueJson<'a>>),
+    KvList(Vec<KeyValueJson<'a>>),
+    Empty,
+}
+
+impl AnyValueJson<'_> {
+    /// Which one wins when an object holds several (lower wins).
+    fn rank(&self) -> u8 {
+        match self {
+            Self::String(_) => 0,
+            Self::Bool(_) => 1,
+            Self::Int(_) => 2,
+            Self::Double(_) => 3,
+            Self::Bytes(_) => 4,
+            Self::Array(_) => 5,
+            Self::KvList(_) => 6,
+            Self::Empty => 7,
+        }
+    }
+}
+
+/// The keys of an `AnyValue` object, matched without allocating.
+enum AnyValueKey {
+    String,
+    Bool,
+    Int,
+    Double,
+    Bytes,
+    Array,
+    KvList,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for AnyValueKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = AnyValueKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an AnyValue field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AnyValueKey, E> {
+                Ok(match v {
+                    "stringValue" | "string_value" => AnyValueKey::String,
+                    "boolValue" | "bool_value" => AnyValueKey::Bool,
+                    "intValue" | "int_value" => AnyValueKey::Int,
+                    "doubleValue" | "double_value" => AnyValueKey::Double,
+                    "bytesValue" | "bytes_value" => AnyValueKey::Bytes,
+                    "arrayValue" | "array_value" => AnyValueKey::Array,
+                    "kvlistValue" | "kvlist_value" => AnyValueKey::KvList,
+                    _ => AnyValueKey::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// A string borrowed from the input when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for AnyValueJson<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = AnyValueJson<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an AnyValue object")
+            }
+            fn visit_map<M: de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut best = AnyValueJson::Empty;
+                while let Some(key) = map.next_key::<AnyValueKey>()? {
+                    let value = match key {
+                        AnyValueKey::String => map
+                            .next_value::<Option<Text<'a>>>()?
+                            .map(|t| AnyValueJson::String(t.0)),
+                        AnyValueKey::Bool => {
+                            map.next_value::<Option<bool>>()?.map(AnyValueJson::Bool)
+                        }
+                        AnyValueKey::Int => {
+                            map.next_value::<Option<IntJson>>()?.map(AnyValueJson::Int)
+                        }
+                        AnyValueKey::Double => map
+                            .next_value::<Option<DoubleJson>>()?
+                            .map(AnyValueJson::Double),
+                        AnyValueKey::Bytes => map
+                            .next_value::<Option<Text<'a>>>()?
+                            .map(|t| AnyValueJson::Bytes(t.0)),
+                        AnyValueKey::Array => map
+                            .next_value::<Option<ValuesJson<'a, AnyValueJson<'a>>>>()?
+                            .map(|v| AnyValueJson::Array(v.values)),
+                        AnyValueKey::KvList => map
+                            .next_value::<Option<ValuesJson<'a, KeyValueJson<'a>>>>()?
+                            .map(|v| AnyValueJson::KvList(v.values)),
+                        AnyValueKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                            None
+                        }
+                    };
+                    if let Some(value) = value
+                        && value.rank() < best.rank()
+                    {
+                        best = value;
+                    }
+                }
+                Ok(best)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -407,32 +533,29 @@ fn raw_str(raw: &RawValue) -> Option<Cow<'_, str>> {
 }
 
 fn convert_value(v: AnyValueJson<'_>) -> AnyValue {
-    if let Some(s) = v.string_value {
-        AnyValue::String(s.into_owned())
-    } else if let Some(b) = v.bool_value {
-        AnyValue::Bool(b)
-    } else if let Some(i) = v.int_value {
-        match i.0 {
+    match v {
+        AnyValueJson::String(s) => AnyValue::String(s.into_owned()),
+        AnyValueJson::Bool(b) => AnyValue::Bool(b),
+        AnyValueJson::Int(i) => match i.0 {
             Ok(i) => AnyValue::Int(i),
             Err(text) => AnyValue::String(text),
-        }
-    } else if let Some(d) = v.double_value {
-        match d.0 {
+        },
+        AnyValueJson::Double(d) => match d.0 {
             Ok(d) => AnyValue::Double(d),
             Err(text) => AnyValue::String(text),
+        },
+        AnyValueJson::Bytes(b) => {
+            use base64::Engine as _;
+            match base64::engine::general_purpose::STANDARD.decode(b.as_bytes()) {
+                Ok(bytes) => AnyValue::Bytes(bytes),
+                Err(_) => AnyValue::String(b.into_owned()),
+            }
         }
-    } else if let Some(b) = v.bytes_value {
-        use base64::Engine as _;
-        match base64::engine::general_purpose::STANDARD.decode(b.as_bytes()) {
-            Ok(bytes) => AnyValue::Bytes(bytes),
-            Err(_) => AnyValue::String(b.into_owned()),
+        AnyValueJson::Array(values) => {
+            AnyValue::Array(values.into_iter().map(convert_value).collect())
         }
-    } else if let Some(arr) = v.array_value {
-        AnyValue::Array(arr.values.into_iter().map(convert_value).collect())
-    } else if let Some(kv) = v.kvlist_value {
-        AnyValue::KvList(convert_attrs(Some(kv.values)))
-    } else {
-        AnyValue::Empty
+        AnyValueJson::KvList(kvs) => AnyValue::KvList(convert_attrs(Some(kvs))),
+        AnyValueJson::Empty => AnyValue::Empty,
     }
 }
 
@@ -704,5 +827,110 @@ pub fn parse_text(
     } else {
         let req: Request<'_> = serde_json::from_str(text)?;
         Ok(convert_request(&ctx, req, out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The attributes of the one span in a JSON line whose span has `attributes`.
+    fn span_attributes(attributes: &str) -> Vec<KeyValue> {
+        let line = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":{attributes}}}]}}]}}]}}"#
+        );
+        let mut out = Parsed::default();
+        let kind = parse_text(&line, 1, true, &mut out);
+        assert!(matches!(kind, Ok(DocKind::Traces)), "{kind:?}");
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        let Some(span) = out
+            .blocks
+            .into_iter()
+            .flat_map(|b| b.scope_spans)
+            .flat_map(|s| s.spans)
+            .next()
+        else {
+            panic!("no span parsed");
+        };
+        span.attributes
+    }
+
+    fn value_of<'a>(attrs: &'a [KeyValue], key: &str) -> &'a AnyValue {
+        let Some(kv) = attrs.iter().find(|kv| kv.key == key) else {
+            panic!("no attribute {key}");
+        };
+        &kv.value
+    }
+
+    #[test]
+    fn attribute_values_in_every_spelling() {
+        let attrs = span_attributes(
+            r#"[
+            {"key":"s","value":{"stringValue":"x"}},
+            {"key":"snake","value":{"string_value":"y"}},
+            {"key":"escaped","value":{"stringValue":"a\"b\u00e9"}},
+            {"key":"int_text","value":{"intValue":"42"}},
+            {"key":"int_big","value":{"intValue":"9223372036854775808"}},
+            {"key":"double_nan","value":{"doubleValue":"NaN"}},
+            {"key":"bytes","value":{"bytesValue":"AQID"}},
+            {"key":"arr","value":{"arrayValue":{"values":[{"intValue":1},{"boolValue":false}]}}},
+            {"key":"kv","value":{"kvlistValue":{"values":[{"key":"a","value":{"boolValue":true}}]}}},
+            {"key":"empty","value":{}},
+            {"key":"missing"},
+            {"key":"unknown","value":{"futureValue":{"x":1}}}
+        ]"#,
+        );
+        assert_eq!(value_of(&attrs, "s"), &AnyValue::String("x".into()));
+        assert_eq!(value_of(&attrs, "snake"), &AnyValue::String("y".into()));
+        assert_eq!(
+            value_of(&attrs, "escaped"),
+            &AnyValue::String("a\"bé".into())
+        );
+        assert_eq!(value_of(&attrs, "int_text"), &AnyValue::Int(42));
+        assert_eq!(
+            value_of(&attrs, "int_big"),
+            &AnyValue::String("9223372036854775808".into())
+        );
+        assert!(matches!(value_of(&attrs, "double_nan"), AnyValue::Double(d) if d.is_nan()));
+        assert_eq!(value_of(&attrs, "bytes"), &AnyValue::Bytes(vec![1, 2, 3]));
+        assert_eq!(
+            value_of(&attrs, "arr"),
+            &AnyValue::Array(vec![AnyValue::Int(1), AnyValue::Bool(false)])
+        );
+        assert_eq!(
+            value_of(&attrs, "kv"),
+            &AnyValue::KvList(vec![KeyValue::new("a", AnyValue::Bool(true))])
+        );
+        for key in ["empty", "missing", "unknown"] {
+            assert_eq!(value_of(&attrs, key), &AnyValue::Empty, "{key}");
+        }
+    }
+
+    #[test]
+    fn a_value_with_several_kinds_keeps_the_first_in_field_order_and_skips_nulls() {
+        let attrs = span_attributes(
+            r#"[
+            {"key":"int_then_string","value":{"intValue":"5","stringValue":"z"}},
+            {"key":"null_string","value":{"stringValue":null,"boolValue":true}},
+            {"key":"all_null","value":{"stringValue":null,"intValue":null}}
+        ]"#,
+        );
+        assert_eq!(
+            value_of(&attrs, "int_then_string"),
+            &AnyValue::String("z".into())
+        );
+        assert_eq!(value_of(&attrs, "null_string"), &AnyValue::Bool(true));
+        assert_eq!(value_of(&attrs, "all_null"), &AnyValue::Empty);
+    }
+
+    #[test]
+    fn a_value_that_is_no_object_is_reported_not_guessed() {
+        let line = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","attributes":[{"key":"k","value":"plain"}]}]}]}]}"#;
+        let mut out = Parsed::default();
+        let Err(e) = parse_text(line, 7, true, &mut out) else {
+            panic!("a bare string value must not parse");
+        };
+        let message = describe_json_error(&e, true);
+        assert!(message.contains("AnyValue"), "{message}");
     }
 }
