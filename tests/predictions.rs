@@ -444,6 +444,13 @@ fn import_reference_flag_makes_the_reference_window() {
         "--json".as_ref(),
     ]);
     assert_eq!(out["reference"].as_array().map(Vec::len), Some(1), "{out}");
+    // Scripts (and the import bench) read the importer's peak memory from the report.
+    if cfg!(target_os = "linux") {
+        assert!(
+            out["peak_rss_kb"].as_u64().is_some_and(|kb| kb > 1000),
+            "{out}"
+        );
+    }
     let store = tracedeck::store::Store::open(&db).expect("store");
     let references = store.reference_imports().expect("references");
     assert_eq!(references.len(), 1);

@@ -69,6 +69,7 @@ pub fn run(
             "files": reports,
             "counts": counts,
             "reference": references,
+            "peak_rss_kb": peak_rss_kb(),
         });
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
@@ -99,6 +100,18 @@ pub fn run(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// This process's peak resident memory in kB (`VmHWM`), where the OS reports it (Linux).
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn is_reference(report: &FileReport, reference: &[PathBuf]) -> bool {
