@@ -23,6 +23,7 @@ const BULK_TRANSACTION_SPANS: u64 = 100_000;
 fn transaction_spans(committed: u64) -> u64 {
     (committed / 2).clamp(FIRST_TRANSACTION_SPANS, BULK_TRANSACTION_SPANS)
 }
+
 /// WAL pages after which a commit checkpoints, when no checkpoint thread could be started.
 const AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
