@@ -237,67 +237,30 @@ impl AnyValueJson<'_> {
     }
 }
 
-/// The keys of an `AnyValue` object, matched without allocating.
+/// The keys of an `AnyValue` object (the derive matches them without allocating).
+#[derive(Deserialize)]
 enum AnyValueKey {
+    #[serde(rename = "stringValue", alias = "string_value")]
     String,
+    #[serde(rename = "boolValue", alias = "bool_value")]
     Bool,
+    #[serde(rename = "intValue", alias = "int_value")]
     Int,
+    #[serde(rename = "doubleValue", alias = "double_value")]
     Double,
+    #[serde(rename = "bytesValue", alias = "bytes_value")]
     Bytes,
+    #[serde(rename = "arrayValue", alias = "array_value")]
     Array,
+    #[serde(rename = "kvlistValue", alias = "kvlist_value")]
     KvList,
+    #[serde(other)]
     Other,
 }
 
-impl<'de> Deserialize<'de> for AnyValueKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = AnyValueKey;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an AnyValue field name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<AnyValueKey, E> {
-                Ok(match v {
-                    "stringValue" | "string_value" => AnyValueKey::String,
-                    "boolValue" | "bool_value" => AnyValueKey::Bool,
-                    "intValue" | "int_value" => AnyValueKey::Int,
-                    "doubleValue" | "double_value" => AnyValueKey::Double,
-                    "bytesValue" | "bytes_value" => AnyValueKey::Bytes,
-                    "arrayValue" | "array_value" => AnyValueKey::Array,
-                    "kvlistValue" | "kvlist_value" => AnyValueKey::KvList,
-                    _ => AnyValueKey::Other,
-                })
-            }
-        }
-        d.deserialize_identifier(V)
-    }
-}
-
 /// A string borrowed from the input when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Text<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'a>, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'a>, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'a>, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V(std::marker::PhantomData))
-    }
-}
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for AnyValueJson<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
