@@ -408,32 +408,25 @@ fn resource_id(
     cache: &mut HashMap<Vec<u8>, i64>,
     block: &PreparedBlock,
 ) -> Result<i64, StoreError> {
-    if let Some(id) = cache.get(&block.fingerprint) {
-        return Ok(*id);
-    }
-    let existing: Option<i64> = conn
-        .prepare_cached("SELECT id FROM resources WHERE fingerprint = ?1")?
-        .query_row([&block.fingerprint], |row| row.get(0))
-        .optional()?;
-    let id = match existing {
-        Some(id) => id,
-        None => {
+    row_id_by_fingerprint(
+        conn,
+        cache,
+        &block.fingerprint,
+        "SELECT id FROM resources WHERE fingerprint = ?1",
+        || {
             conn.prepare_cached(
-                    "INSERT INTO resources(fingerprint, service_name, attributes, schema_url, dropped_attributes_count)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![
-                    block.fingerprint,
-                    block.service,
-                    block.attributes_json,
-                    block.resource.schema_url,
-                    block.resource.dropped_attributes_count,
-                ])?;
-            conn.last_insert_rowid()
-        }
-    };
-    cache.insert(block.fingerprint.clone(), id);
-    Ok(id)
+                "INSERT INTO resources(fingerprint, service_name, attributes, schema_url, dropped_attributes_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                block.fingerprint,
+                block.service,
+                block.attributes_json,
+                block.resource.schema_url,
+                block.resource.dropped_attributes_count,
+            ])
+        },
+    )
 }
 
 fn scope_id(
@@ -441,33 +434,53 @@ fn scope_id(
     cache: &mut HashMap<Vec<u8>, i64>,
     prepared: &PreparedScope,
 ) -> Result<i64, StoreError> {
-    if let Some(id) = cache.get(&prepared.fingerprint) {
+    let scope = &prepared.scope;
+    row_id_by_fingerprint(
+        conn,
+        cache,
+        &prepared.fingerprint,
+        "SELECT id FROM scopes WHERE fingerprint = ?1",
+        || {
+            conn.prepare_cached(
+                "INSERT INTO scopes(fingerprint, name, version, attributes, schema_url, dropped_attributes_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                prepared.fingerprint,
+                scope.name,
+                scope.version,
+                prepared.attributes_json,
+                scope.schema_url,
+                scope.dropped_attributes_count,
+            ])
+        },
+    )
+}
+
+/// The row id of a resource or scope by its fingerprint: from `cache`, else the table (`select`),
+/// else a new row (`insert`).
+fn row_id_by_fingerprint(
+    conn: &Connection,
+    cache: &mut HashMap<Vec<u8>, i64>,
+    fingerprint: &[u8],
+    select: &str,
+    insert: impl FnOnce() -> rusqlite::Result<usize>,
+) -> Result<i64, StoreError> {
+    if let Some(id) = cache.get(fingerprint) {
         return Ok(*id);
     }
-    let scope = &prepared.scope;
     let existing: Option<i64> = conn
-        .prepare_cached("SELECT id FROM scopes WHERE fingerprint = ?1")?
-        .query_row([&prepared.fingerprint], |row| row.get(0))
+        .prepare_cached(select)?
+        .query_row([fingerprint], |row| row.get(0))
         .optional()?;
     let id = match existing {
         Some(id) => id,
         None => {
-            conn.prepare_cached(
-                    "INSERT INTO scopes(fingerprint, name, version, attributes, schema_url, dropped_attributes_count)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    prepared.fingerprint,
-                    scope.name,
-                    scope.version,
-                    prepared.attributes_json,
-                    scope.schema_url,
-                    scope.dropped_attributes_count,
-                ])?;
+            insert()?;
             conn.last_insert_rowid()
         }
     };
-    cache.insert(prepared.fingerprint.clone(), id);
+    cache.insert(fingerprint.to_vec(), id);
     Ok(id)
 }
 
