@@ -142,12 +142,12 @@ impl Store {
 
     fn configure(conn: Connection, path: &Path) -> Result<Self, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        // WAL keeps readers (the GUI) unblocked while an import writes; NORMAL sync is crash-safe
-        // in WAL mode (a killed process loses at most the transaction in flight).
         // Only a new, empty file takes this (an existing store keeps its page size). Span rows
         // are large (their attributes JSON), and 16 KiB pages made imports about 14% faster than
         // SQLite's default 4 KiB: fewer pages to balance, fewer WAL frames to write and checksum.
         conn.pragma_update(None, "page_size", PAGE_SIZE_BYTES)?;
+        // WAL keeps readers (the GUI) unblocked while an import writes; NORMAL sync is crash-safe
+        // in WAL mode (a killed process loses at most the transaction in flight).
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;

@@ -75,7 +75,7 @@ pub struct TracedeckApp {
     /// The open checks of a file from someone else, running.
     checking: Option<(PathBuf, ShareJob<CheckedFile>)>,
     /// The user's own store being opened (created or migrated) off the UI thread.
-    opening_own: Option<(PathBuf, ShareJob<()>)>,
+    opening_own: Option<(PathBuf, ShareJob<QueryPool>)>,
     /// A file with an older schema, waiting for the user to accept upgrading a copy.
     upgrade_offer: Option<CheckedFile>,
     /// Why the last file could not be opened.
@@ -241,7 +241,9 @@ impl TracedeckApp {
         self.checking = None;
         let path = db.clone();
         match ShareJob::start("open-store", &self.egui_ctx, move |_| {
-            Store::open(&path).map(drop).map_err(|e| e.to_string())
+            Store::open(&path)
+                .and_then(|_| QueryPool::new(&path, 2))
+                .map_err(|e| e.to_string())
         }) {
             Ok(job) => self.opening_own = Some((db, job)),
             Err(e) => self.opened(db, Err(e), None),
@@ -733,8 +735,7 @@ impl TracedeckApp {
             && let Some(result) = job.try_finish()
             && let Some((db, _)) = self.opening_own.take()
         {
-            let opened = result.and_then(|()| QueryPool::new(&db, 2).map_err(|e| e.to_string()));
-            self.opened(db, opened, None);
+            self.opened(db, result, None);
         }
         if let Some((_, job)) = &self.checking
             && let Some(result) = job.try_finish()
