@@ -213,55 +213,60 @@ fn drift_figures_equal_scipy() {
         if case["kind"] == "numeric" {
             let mut reference = floats(case, "reference");
             let mut current = floats(case, "current");
-            let (d, p) = drift::ks_2samp(&reference, &current);
+            let (d, p) = drift::stats::ks_2samp(&reference, &current);
             close(name, "ks statistic", d, want("ks_statistic"));
             close(name, "ks p-value", p, want("ks_p_value"));
             close(
                 name,
                 "wasserstein",
-                drift::wasserstein_distance(&reference, &current),
+                drift::stats::wasserstein_distance(&reference, &current),
                 want("wasserstein"),
             );
             close(
                 name,
                 "normed wasserstein",
-                drift::wasserstein_normed(&reference, &current),
+                drift::stats::wasserstein_normed(&reference, &current),
                 want("wasserstein_normed"),
             );
             let mut all = reference.clone();
             all.extend_from_slice(&current);
             assert_eq!(
-                drift::sturges_edges(&all).len() - 1,
+                drift::stats::sturges_edges(&all).len() - 1,
                 case["sturges_bins"].as_u64().expect("bins") as usize,
                 "{name} sturges bins"
             );
             reference.sort_by(f64::total_cmp);
             current.sort_by(f64::total_cmp);
-            let (r, c) = drift::binned_numeric(&reference, &current, true);
-            close(name, "psi", drift::psi(&r, &c), want("psi"));
-            close(name, "kl", drift::kl_divergence(&r, &c), want("kl_div"));
-            let (r, c) = drift::binned_numeric(&reference, &current, false);
+            let (r, c) = drift::stats::binned_numeric(&reference, &current, true);
+            close(name, "psi", drift::stats::psi(&r, &c), want("psi"));
+            close(
+                name,
+                "kl",
+                drift::stats::kl_divergence(&r, &c),
+                want("kl_div"),
+            );
+            let (r, c) = drift::stats::binned_numeric(&reference, &current, false);
             close(
                 name,
                 "js",
-                drift::jensen_shannon(&r, &c),
+                drift::stats::jensen_shannon(&r, &c),
                 want("jensen_shannon"),
             );
         } else {
             let reference = counts(case, "reference_counts");
             let current = counts(case, "current_counts");
-            let (stat, p) = drift::chi_square_counts(&reference, &current);
+            let (stat, p) = drift::stats::chi_square_counts(&reference, &current);
             close(name, "chi2 statistic", stat, want("chi_square_statistic"));
             close(name, "chi2 p-value", p, want("chi_square_p_value"));
-            let (r, c) = drift::category_shares(&reference, &current, false);
+            let (r, c) = drift::stats::category_shares(&reference, &current, false);
             close(
                 name,
                 "js",
-                drift::jensen_shannon(&r, &c),
+                drift::stats::jensen_shannon(&r, &c),
                 want("jensen_shannon"),
             );
-            let (r, c) = drift::category_shares(&reference, &current, true);
-            close(name, "psi", drift::psi(&r, &c), want("psi"));
+            let (r, c) = drift::stats::category_shares(&reference, &current, true);
+            close(name, "psi", drift::stats::psi(&r, &c), want("psi"));
         }
     }
 }

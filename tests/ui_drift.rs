@@ -88,7 +88,7 @@ fn drift_tab_flags_shifted_features_and_shows_distributions_and_skew() {
         .expect("country");
     let bars = &country.histogram.bins;
     assert!(bars.len() >= 2, "one bar per country: {bars:?}");
-    let shares = |pick: fn(&tracedeck::analysis::drift::HistogramBin) -> f64| {
+    let shares = |pick: fn(&tracedeck::analysis::drift::histogram::HistogramBin) -> f64| {
         bars.iter().map(pick).sum::<f64>()
     };
     assert!((shares(|b| b.reference_share) - 1.0).abs() < 1e-9);

@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::analysis::drift::{self, DriftPoint, FeatureDrift, FeatureHistogram, Thresholds};
+use crate::analysis::drift::histogram::FeatureHistogram;
+use crate::analysis::drift::{self, DriftPoint, FeatureDrift, Thresholds};
 use crate::analysis::prediction_report::{self, ReferenceChoice};
 use crate::analysis::version_skew::{self, VersionSkew};
 use crate::store::{ModelSpan, PredictionRow, ReferenceImport, RowSource, Store, StoreError};
@@ -132,7 +133,12 @@ pub fn compute(store: &Store, key: DriftKey) -> Result<Option<Arc<DriftData>>, S
             let histogram = columns
                 .get(i)
                 .map(|c| {
-                    drift::feature_histogram(c, &table.timestamp_ns, input.reference, input.current)
+                    drift::histogram::feature_histogram(
+                        c,
+                        &table.timestamp_ns,
+                        input.reference,
+                        input.current,
+                    )
                 })
                 .unwrap_or_else(|| FeatureHistogram {
                     feature: d.feature.clone(),
