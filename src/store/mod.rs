@@ -2,6 +2,7 @@
 //! the read queries every view and command asks. Nothing outside this module writes SQL.
 
 mod attrs_json;
+mod borrowed_insert;
 mod checkpointer;
 mod conversation_queries;
 mod error;

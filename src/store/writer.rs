@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
+use super::borrowed_insert::{BorrowedInsert, Param};
 use super::checkpointer::Checkpointer;
 use super::prepare::{PreparedBlock, PreparedScope, PreparedSpan, prepare_blocks};
 use super::{Store, StoreError};
@@ -288,15 +289,20 @@ struct RowIds {
     import_id: i64,
 }
 
-/// The span insert, prepared once per written batch.
+/// The inserts of a span and its events and links, prepared once per written batch. They bind
+/// the span's strings in place (see [`BorrowedInsert`]): copying them was a measurable part of
+/// the writer thread.
 struct SpanInserts<'c> {
-    span: CachedStatement<'c>,
+    span: BorrowedInsert<'c>,
+    event: BorrowedInsert<'c>,
+    link: BorrowedInsert<'c>,
 }
 
 impl<'c> SpanInserts<'c> {
     fn prepare(conn: &'c Connection) -> Result<Self, StoreError> {
         Ok(Self {
-            span: conn.prepare_cached(
+            span: BorrowedInsert::prepare(
+                conn,
                 "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_span_id, name, kind, start_ns,
                     end_ns, dur_ns, status_code, status_message, trace_state, flags, resource_id,
                     scope_id, import_id, service, http_status, gen_ai_operation, request_model,
@@ -305,6 +311,18 @@ impl<'c> SpanInserts<'c> {
                     error_class, validation_candidate)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                     ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
+            )?,
+            event: BorrowedInsert::prepare(
+                conn,
+                "INSERT OR IGNORE INTO span_events(span_pk, seq, time_ns, name, attributes,
+                    dropped_attributes_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?,
+            link: BorrowedInsert::prepare(
+                conn,
+                "INSERT OR IGNORE INTO span_links(span_pk, seq, trace_id, span_id, trace_state,
+                    attributes, flags, dropped_attributes_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?,
         })
     }
@@ -319,85 +337,67 @@ impl<'c> SpanInserts<'c> {
     ) -> Result<bool, StoreError> {
         let span = &prepared.span;
         let facts = &prepared.facts;
-        let changed = self.span.execute(params![
-            &span.trace_id[..],
-            &span.span_id[..],
-            span.parent_span_id.as_ref().map(|p| &p[..]),
-            span.name,
-            span.kind as i64,
-            span.start_ns as i64,
-            span.end_ns as i64,
-            span.dur_ns(),
-            span.status_code as i64,
-            span.status_message,
-            span.trace_state,
-            span.flags,
-            ids.resource_id,
-            ids.scope_id,
-            ids.import_id,
-            service,
-            facts.http_status,
-            facts.gen_ai_operation,
-            facts.request_model,
-            facts.response_model,
-            facts.input_tokens,
-            facts.output_tokens,
-            facts.conversation_key,
-            prepared.anomalies.0,
-            prepared.attributes_json,
-            span.dropped_attributes_count,
-            span.dropped_events_count,
-            span.dropped_links_count,
-            prepared.error_class.as_str(),
-            prepared.validation_candidate,
+        let changed = self.span.execute(&[
+            Param::Blob(&span.trace_id[..]),
+            Param::Blob(&span.span_id[..]),
+            span.parent_span_id.as_ref().map(|p| &p[..]).into(),
+            Param::Text(&span.name),
+            Param::Int(span.kind as i64),
+            Param::Int(span.start_ns as i64),
+            Param::Int(span.end_ns as i64),
+            Param::Int(span.dur_ns()),
+            Param::Int(span.status_code as i64),
+            Param::Text(&span.status_message),
+            Param::Text(&span.trace_state),
+            Param::Int(span.flags.into()),
+            Param::Int(ids.resource_id),
+            Param::Int(ids.scope_id),
+            Param::Int(ids.import_id),
+            Param::Text(service),
+            facts.http_status.into(),
+            facts.gen_ai_operation.as_deref().into(),
+            facts.request_model.as_deref().into(),
+            facts.response_model.as_deref().into(),
+            facts.input_tokens.into(),
+            facts.output_tokens.into(),
+            facts.conversation_key.as_deref().into(),
+            Param::Int(prepared.anomalies.0.into()),
+            Param::Text(&prepared.attributes_json),
+            Param::Int(span.dropped_attributes_count.into()),
+            Param::Int(span.dropped_events_count.into()),
+            Param::Int(span.dropped_links_count.into()),
+            Param::Text(prepared.error_class.as_str()),
+            prepared.validation_candidate.into(),
         ])?;
         if changed == 0 {
             return Ok(false);
         }
         let span_pk = conn.last_insert_rowid();
-        if !span.events.is_empty() {
-            let mut insert = conn.prepare_cached(
-                "INSERT OR IGNORE INTO span_events(span_pk, seq, time_ns, name, attributes, dropped_attributes_count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (seq, (event, attributes)) in span
-                .events
-                .iter()
-                .zip(&prepared.event_attributes_json)
-                .enumerate()
-            {
-                insert.execute(params![
-                    span_pk,
-                    seq as i64,
-                    event.time_ns as i64,
-                    event.name,
-                    attributes,
-                    event.dropped_attributes_count,
-                ])?;
-            }
+        for (seq, (event, attributes)) in
+            (0..).zip(span.events.iter().zip(&prepared.event_attributes_json))
+        {
+            self.event.execute(&[
+                Param::Int(span_pk),
+                Param::Int(seq),
+                Param::Int(event.time_ns as i64),
+                Param::Text(&event.name),
+                Param::Text(attributes),
+                Param::Int(event.dropped_attributes_count.into()),
+            ])?;
         }
-        if !span.links.is_empty() {
-            let mut insert = conn.prepare_cached(
-                "INSERT OR IGNORE INTO span_links(span_pk, seq, trace_id, span_id, trace_state, attributes, flags, dropped_attributes_count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for (seq, (link, attributes)) in span
-                .links
-                .iter()
-                .zip(&prepared.link_attributes_json)
-                .enumerate()
-            {
-                insert.execute(params![
-                    span_pk,
-                    seq as i64,
-                    &link.trace_id[..],
-                    &link.span_id[..],
-                    link.trace_state,
-                    attributes,
-                    link.flags,
-                    link.dropped_attributes_count,
-                ])?;
-            }
+        for (seq, (link, attributes)) in
+            (0..).zip(span.links.iter().zip(&prepared.link_attributes_json))
+        {
+            self.link.execute(&[
+                Param::Int(span_pk),
+                Param::Int(seq),
+                Param::Blob(&link.trace_id[..]),
+                Param::Blob(&link.span_id[..]),
+                Param::Text(&link.trace_state),
+                Param::Text(attributes),
+                Param::Int(link.flags.into()),
+                Param::Int(link.dropped_attributes_count.into()),
+            ])?;
         }
         Ok(true)
     }
