@@ -599,9 +599,10 @@ impl Feed<'_> {
 
 /// When the first record of a JSON Lines file is plainly something else, what it looks like.
 fn not_traces(line: &[u8]) -> Option<String> {
-    let serde_json::Value::Object(map) = serde_json::from_slice(line).ok()? else {
-        return None;
-    };
+    // Only the top-level keys: a first line of a large export holds megabytes of spans, and
+    // building them as `serde_json::Value`s held up the parse workers at the start.
+    let map: std::collections::BTreeMap<String, serde::de::IgnoredAny> =
+        serde_json::from_slice(line).ok()?;
     if super::predictions::TRACE_KEYS
         .iter()
         .any(|k| map.contains_key(*k))
@@ -777,5 +778,28 @@ impl FileReport {
         if self.diagnostics.len() < MAX_KEPT_DIAGNOSTICS {
             self.diagnostics.push(d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_traces;
+
+    #[test]
+    fn a_first_record_that_is_not_traces_is_described_by_its_top_level_keys() {
+        assert_eq!(
+            not_traces(br#"{"f":2,"b":1,"a":{"nested":[{"z":1}]},"c":"s","e\u0041":1,"d":0}"#)
+                .as_deref(),
+            Some("its records have keys a, b, c, d, eA")
+        );
+        let prediction = not_traces(br#"{"features":{"x":1},"prediction":0.3}"#);
+        assert!(
+            prediction.is_some_and(|m| m.contains("looks like a prediction log")),
+            "a prediction-shaped record is named as one"
+        );
+        assert_eq!(not_traces(br#"{"resourceSpans":[],"other":1}"#), None);
+        // Not an object, or not JSON: left to the parser to report.
+        assert_eq!(not_traces(b"[1,2]"), None);
+        assert_eq!(not_traces(b"{\"a\":"), None);
     }
 }
