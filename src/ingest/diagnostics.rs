@@ -28,6 +28,25 @@ pub enum Location {
     Field { path: String, line: Option<u64> },
 }
 
+/// Where a span sits in its request (`resourceSpans[r].scopeSpans[s].spans[i]`), written out
+/// only when a diagnostic needs it rather than once for every span imported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpanPath {
+    pub resource: usize,
+    pub scope: usize,
+    pub span: usize,
+}
+
+impl fmt::Display for SpanPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "resourceSpans[{}].scopeSpans[{}].spans[{}]",
+            self.resource, self.scope, self.span
+        )
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

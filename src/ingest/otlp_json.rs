@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde_json::value::RawValue;
 
-use super::diagnostics::{Diagnostic, Location};
+use super::diagnostics::{Diagnostic, Location, SpanPath};
 use super::ids::{decode_id, decode_parent};
 use super::parsed::Parsed;
 use crate::model::{
@@ -559,7 +559,7 @@ fn status_of(k: Option<EnumJson>) -> Result<StatusCode, String> {
 fn read_id<const N: usize>(
     ctx: &Ctx<'_>,
     raw: Option<&RawValue>,
-    path: &str,
+    path: &dyn std::fmt::Display,
     field: &str,
     out: &mut Parsed,
 ) -> Option<[u8; N]> {
@@ -584,7 +584,7 @@ fn read_id<const N: usize>(
     }
 }
 
-fn convert_span(ctx: &Ctx<'_>, s: SpanJson<'_>, path: &str, out: &mut Parsed) -> Option<Span> {
+fn convert_span(ctx: &Ctx<'_>, s: SpanJson<'_>, path: &SpanPath, out: &mut Parsed) -> Option<Span> {
     let trace_id = read_id::<16>(ctx, s.trace_id, path, "traceId", out);
     let span_id = read_id::<8>(ctx, s.span_id, path, "spanId", out);
     let parent_span_id = match s.parent_span_id {
@@ -601,7 +601,7 @@ fn convert_span(ctx: &Ctx<'_>, s: SpanJson<'_>, path: &str, out: &mut Parsed) ->
         },
     };
     let (trace_id, span_id) = (trace_id?, span_id?);
-    let here = || ctx.field(path.to_owned(), s.trace_id);
+    let here = || ctx.field(path.to_string(), s.trace_id);
     let time = |n: Option<Nanos>, field: &str, out: &mut Parsed| -> Option<u64> {
         match n.map(|n| n.0) {
             None => Some(0),
@@ -730,10 +730,14 @@ fn convert_request(ctx: &Ctx<'_>, req: Request<'_>, out: &mut Parsed) -> DocKind
             });
             let mut spans = Vec::new();
             for (pi, span) in ss.spans.unwrap_or_default().into_iter().enumerate() {
-                let path = format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
+                let path = SpanPath {
+                    resource: ri,
+                    scope: si,
+                    span: pi,
+                };
                 let anchor = span.span_id.or(span.trace_id);
                 if let Some(span) = convert_span(ctx, span, &path, out) {
-                    super::warn_anomalies(&span, || ctx.field(path.clone(), anchor), out);
+                    super::warn_anomalies(&span, || ctx.field(path.to_string(), anchor), out);
                     spans.push(span);
                 }
             }

@@ -6,7 +6,7 @@ use opentelemetry_proto::tonic::common::v1 as pc;
 use opentelemetry_proto::tonic::trace::v1 as pt;
 use prost::Message as _;
 
-use super::diagnostics::{Diagnostic, Location};
+use super::diagnostics::{Diagnostic, Location, SpanPath};
 use super::parsed::Parsed;
 use crate::model::{
     AnyValue, KeyValue, Resource, ResourceSpans, Scope, ScopeSpans, Span, SpanEvent, SpanKind,
@@ -80,9 +80,13 @@ pub fn convert(req: ExportTraceServiceRequest, at: &Location, out: &mut Parsed) 
             });
             let mut spans = Vec::with_capacity(ss.spans.len());
             for (pi, s) in ss.spans.into_iter().enumerate() {
-                let path = format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
+                let path = SpanPath {
+                    resource: ri,
+                    scope: si,
+                    span: pi,
+                };
                 if let Some(span) = convert_span(s, &path, &field, out) {
-                    super::warn_anomalies(&span, || field(path.clone()), out);
+                    super::warn_anomalies(&span, || field(path.to_string()), out);
                     spans.push(span);
                 }
             }
@@ -94,7 +98,7 @@ pub fn convert(req: ExportTraceServiceRequest, at: &Location, out: &mut Parsed) 
 
 fn convert_span(
     s: pt::Span,
-    path: &str,
+    path: &SpanPath,
     field: &dyn Fn(String) -> Location,
     out: &mut Parsed,
 ) -> Option<Span> {
@@ -138,7 +142,7 @@ fn convert_span(
     ] {
         if v > i64::MAX as u64 {
             out.diagnostics.push(Diagnostic::error(
-                field(path.to_owned()),
+                field(path.to_string()),
                 format!("{field_name} {v} is out of range"),
             ));
             return None;
