@@ -4,6 +4,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 
@@ -15,6 +17,8 @@ type Job = Box<dyn FnOnce(&Store) + Send>;
 pub struct QueryPool {
     tx: Option<Sender<Job>>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// Time the threads spent answering, summed over threads, in nanoseconds.
+    busy_ns: Arc<AtomicU64>,
 }
 
 impl QueryPool {
@@ -35,15 +39,21 @@ impl QueryPool {
     ) -> Result<Self, StoreError> {
         // Jobs are small closures queued by views at most once per key change.
         let (tx, rx) = unbounded::<Job>();
+        let busy_ns = Arc::new(AtomicU64::new(0));
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {
             let store = open(path)?;
             let rx = rx.clone();
+            let busy_ns = Arc::clone(&busy_ns);
             let handle = std::thread::Builder::new()
                 .name(format!("query-{i}"))
                 .spawn(move || {
                     for job in rx {
+                        let started = Instant::now();
                         job(&store);
+                        let took_ns =
+                            u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                        busy_ns.fetch_add(took_ns, Ordering::Relaxed);
                     }
                 })
                 .map_err(|source| StoreError::Io {
@@ -55,7 +65,13 @@ impl QueryPool {
         Ok(Self {
             tx: Some(tx),
             threads: handles,
+            busy_ns,
         })
+    }
+
+    /// Time the query threads have spent answering so far, summed over threads.
+    pub fn busy(&self) -> Duration {
+        Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed))
     }
 
     /// Runs `f` on a query thread; the answer arrives in the returned [`Pending`], and the UI
