@@ -64,7 +64,9 @@ impl<'s> PredictionWriter<'s> {
         format: &str,
         bytes: u64,
     ) -> Result<Self, StoreError> {
-        store.conn().pragma_update(None, "cache_size", -131_072)?;
+        store
+            .conn()
+            .pragma_update(None, "cache_size", -super::writer::WRITER_CACHE_KIB)?;
         // Into an empty table, build the time and trace indexes once at the end.
         let empty: bool =
             store

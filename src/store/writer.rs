@@ -28,7 +28,7 @@ fn transaction_spans(committed: u64) -> u64 {
 /// The writer's page cache, in KiB. Imports write mostly at the right edge of the table and its
 /// time indexes, and the file's pages stay in the OS cache; 32 MiB imported as fast as 128 MiB
 /// (1M spans: 5.8 s either way) with 100 MB less peak memory (165 MB instead of 270 MB).
-const WRITER_CACHE_KIB: i64 = 32_768;
+pub(super) const WRITER_CACHE_KIB: i64 = 32_768;
 
 /// WAL pages after which a commit checkpoints, when no checkpoint thread could be started.
 const AUTOCHECKPOINT_PAGES: i64 = 16_384;
