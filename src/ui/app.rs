@@ -76,6 +76,9 @@ pub struct TracedeckApp {
     checking: Option<(PathBuf, ShareJob<CheckedFile>)>,
     /// The user's own store being opened (created or migrated) off the UI thread.
     opening_own: Option<(PathBuf, ShareJob<QueryPool>)>,
+    /// Where to go once the own store being opened is shown: a navigation asked for before it
+    /// was ready (a link at start-up) would otherwise be wiped by the views' reset.
+    navigation_while_opening: Vec<Nav>,
     /// A file with an older schema, waiting for the user to accept upgrading a copy.
     upgrade_offer: Option<CheckedFile>,
     /// Why the last file could not be opened.
@@ -128,6 +131,7 @@ impl TracedeckApp {
             foreign: None,
             checking: None,
             opening_own: None,
+            navigation_while_opening: Vec::new(),
             upgrade_offer: None,
             refusal: None,
             export_dialog: ExportDialog::default(),
@@ -174,6 +178,7 @@ impl TracedeckApp {
         self.refusal = None;
         self.upgrade_offer = None;
         self.opening_own = None;
+        self.navigation_while_opening.clear();
         let path = db.clone();
         match ShareJob::start("open-check", &self.egui_ctx, move |_| {
             crate::share::check_file(&path).map_err(|e| e.to_string())
@@ -301,10 +306,20 @@ impl TracedeckApp {
         self.conversations = ConversationsView::default();
         self.drift = DriftView::default();
         self.generation += 1;
+        let waiting = std::mem::take(&mut self.navigation_while_opening);
+        if self.queries.is_some() && self.foreign.is_none() {
+            self.navigate(waiting);
+        }
     }
 
     pub fn db(&self) -> &Path {
         &self.db
+    }
+
+    /// Whether the store is open and the views can ask it questions (it opens on another
+    /// thread).
+    pub fn store_ready(&self) -> bool {
+        self.queries.is_some()
     }
 
     pub fn tab(&self) -> Tab {
@@ -700,6 +715,10 @@ impl TracedeckApp {
 
     /// Carries out navigation requests (views make them through `ViewCtx::navigate`).
     fn navigate(&mut self, nav: Vec<Nav>) {
+        if self.opening_own.is_some() {
+            self.navigation_while_opening.extend(nav);
+            return;
+        }
         for n in nav {
             match n {
                 Nav::Tab(tab) => self.settings.tab = tab,
