@@ -29,9 +29,14 @@ pub fn app_on_store(db: &Path) -> Harness<'static, TracedeckApp> {
             renderer: "test".to_owned(),
         },
     );
-    Harness::builder()
+    let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(|ui, app: &mut TracedeckApp| app.frame_ui(ui), app)
+        .build_ui_state(|ui, app: &mut TracedeckApp| app.frame_ui(ui), app);
+    // The store opens on another thread; the tabs and views appear once it has.
+    step_until(&mut harness, "the store to open", |h| {
+        h.state().store_ready()
+    });
+    harness
 }
 
 /// Steps frames (answers come from other threads) until `done`, failing after a while.
