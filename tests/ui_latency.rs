@@ -159,9 +159,14 @@ fn dragging_a_box_lists_traces_and_a_row_opens_its_trace() {
     wait_loaded(&mut h);
     h.get_by_label("Select").click();
     h.run();
-    // The scatter fills the area left of the histogram and above the tables; drag across most
-    // of it (all times, nearly all durations).
-    let (from, to) = (egui::pos2(130.0, 95.0), egui::pos2(1060.0, 630.0));
+    // Drag across nearly all of the scatter's data area (all times, nearly all durations).
+    let frame = h
+        .state()
+        .view
+        .scatter_frame_in_ui()
+        .expect("the scatter is drawn");
+    let inset = egui::vec2(2.0, 2.0);
+    let (from, to) = (frame.min + inset, frame.max - inset);
     h.hover_at(from);
     h.step();
     h.drag_at(from);

@@ -194,6 +194,8 @@ pub struct LatencyView {
     reset_plot: bool,
     selection: Option<SelectBox>,
     traces: Query<BoxKey, Vec<TraceRow>>,
+    /// Where the scatter's data area was last drawn, in ui points.
+    scatter_frame_in_ui: Option<egui::Rect>,
 }
 
 impl Default for LatencyView {
@@ -208,6 +210,7 @@ impl Default for LatencyView {
             cache: None,
             drag: None,
             reset_plot: false,
+            scatter_frame_in_ui: None,
             selection: None,
             traces: Query::default(),
         }
@@ -235,6 +238,11 @@ impl LatencyView {
     /// The group shown alone, if one is picked.
     pub fn picked_group(&self) -> Option<&str> {
         self.group.as_deref()
+    }
+
+    /// Where the scatter's data area was last drawn, in ui points (what a box drag spans).
+    pub fn scatter_frame_in_ui(&self) -> Option<egui::Rect> {
+        self.scatter_frame_in_ui
     }
 
     /// The traces listed for the box drawn over the scatter (empty without a box).
@@ -580,6 +588,7 @@ impl LatencyView {
         // box survives the plot moving under it; the last corner is kept for the release frame.
         let r = &response.response;
         let transform = response.transform;
+        self.scatter_frame_in_ui = Some(*transform.frame());
         let pointer = r
             .interact_pointer_pos()
             .or_else(|| ui.input(|i| i.pointer.latest_pos()))
