@@ -10,14 +10,12 @@ use super::format;
 use super::query::Query;
 use super::view_ctx::{Nav, Tab, ViewCtx};
 
-/// Everything the cards read, fetched in one go off the UI thread.
+/// What the cards of [`CARD_BUILDERS`] read, fetched in one go off the UI thread.
 #[derive(Clone, Debug, Default)]
 pub struct OverviewData {
     pub counts: StoreCounts,
     pub all_spans: Option<GroupSummary>,
     pub slowest: Vec<GroupSummary>,
-    /// The cards of [`CARD_SOURCES`], in order.
-    pub view_cards: Vec<Card>,
 }
 
 const CARD_WIDTH: f32 = 230.0;
@@ -56,6 +54,8 @@ const CARD_BUILDERS: &[CardBuilder] = &[
 type CardSource = fn(&Store, &SpanFilter) -> Result<Vec<Card>, StoreError>;
 
 /// Cards other views compute from their own queries, shown after [`CARD_BUILDERS`]' cards.
+/// Each source is fetched on its own, so the quick cards do not wait for the slow analyses
+/// (at a million spans some take seconds).
 const CARD_SOURCES: &[CardSource] = &[
     super::retries::overview_cards,
     super::validation::overview_cards,
@@ -158,33 +158,52 @@ fn slowest_card(d: &OverviewData, _: &SpanFilter) -> Option<Card> {
     })
 }
 
-#[derive(Default)]
+/// Cards are keyed by the filter and the store generation (new data).
+type CardsKey = (SpanFilter, u64);
+
 pub struct OverviewView {
-    data: Query<(SpanFilter, u64), OverviewData>,
+    data: Query<CardsKey, OverviewData>,
+    /// One query per entry of [`CARD_SOURCES`], in order.
+    sources: Vec<Query<CardsKey, Vec<Card>>>,
+}
+
+impl Default for OverviewView {
+    fn default() -> Self {
+        Self {
+            data: Query::default(),
+            sources: CARD_SOURCES.iter().map(|_| Query::default()).collect(),
+        }
+    }
 }
 
 impl OverviewView {
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx) {
+        let key = (ctx.filter.clone(), ctx.generation);
         let filter = ctx.filter.clone();
-        self.data.ensure(
-            ctx.queries,
-            ui.ctx(),
-            (filter.clone(), ctx.generation),
-            move |store| {
+        self.data
+            .ensure(ctx.queries, ui.ctx(), key.clone(), move |store| {
                 let durations = store.span_durations(&filter, LatencyGroup::Operation)?;
-                let mut view_cards = Vec::new();
-                for source in CARD_SOURCES {
-                    view_cards.extend(source(store, &filter)?);
-                }
                 Ok(OverviewData {
                     counts: store.counts()?,
                     all_spans: latency::summarize_all(&durations),
                     slowest: latency::slowest_operations(&durations, 5),
-                    view_cards,
                 })
-            },
-        );
-        if let Some(e) = self.data.error() {
+            });
+        // One analysis at a time (the next once the one before has answered), so the other
+        // query thread stays free for the rest of the app.
+        for (query, source) in self.sources.iter_mut().zip(CARD_SOURCES) {
+            let filter = ctx.filter.clone();
+            query.ensure(ctx.queries, ui.ctx(), key.clone(), move |store| {
+                source(store, &filter)
+            });
+            if query.is_loading() {
+                break;
+            }
+        }
+        let errors = std::iter::once(self.data.error())
+            .chain(self.sources.iter().map(Query::error))
+            .flatten();
+        for e in errors {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         let Some(data) = self.data.value() else {
@@ -194,8 +213,17 @@ impl OverviewView {
         let cards: Vec<Card> = CARD_BUILDERS
             .iter()
             .filter_map(|build| build(data, ctx.filter))
-            .chain(data.view_cards.iter().cloned())
+            .chain(
+                self.sources
+                    .iter()
+                    .filter_map(Query::value)
+                    .flat_map(|cards| cards.iter().cloned()),
+            )
             .collect();
+        let sources_loading = self
+            .sources
+            .iter()
+            .any(|q| q.value().is_none() && q.error().is_none());
         // As many cards per row as fit (measured outside the scroll area, whose width follows
         // its content); each card is CARD_WIDTH plus its frame.
         let per_row = ((ui.available_width() + CARD_GAP) / (CARD_WIDTH + 26.0 + CARD_GAP))
@@ -209,6 +237,12 @@ impl OverviewView {
                     for card in cards.by_ref().take(per_row) {
                         card_ui(ui, card, ctx);
                     }
+                });
+            }
+            if sources_loading {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.weak("Analysing retries, validation, conversations and drift…");
                 });
             }
         });
