@@ -48,6 +48,24 @@ pub fn date_ns(ns: i64) -> String {
     }
 }
 
+/// The UTC month of `ns`, as `2026-11`.
+pub fn month_ns(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => t.format("%Y-%m").to_string(),
+        None => format!("{ns}"),
+    }
+}
+
+/// The UTC year of `ns`, as `2027`.
+pub fn year_ns(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => t.format("%Y").to_string(),
+        None => format!("{ns}"),
+    }
+}
+
 /// Bytes as `12.3 MB`.
 pub fn bytes(n: u64) -> String {
     let n = n as f64;

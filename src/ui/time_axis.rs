@@ -1,6 +1,7 @@
 //! Plot x axes of wall-clock time. Plots keep x as seconds after an origin (f64 keeps
 //! sub-microsecond precision there); the marks fall on round UTC clock steps (whole minutes,
-//! hours, days) and read as times of day, or dates and times when the view spans days.
+//! hours, days) and read as times of day, or dates and times when the view spans days. Views
+//! of months or years step on calendar months and read as `2026-11` or `2027`.
 
 use egui_plot::{GridInput, GridMark, Plot};
 
@@ -33,6 +34,12 @@ pub fn time_x_axis(plot: Plot<'_>, origin_ns: i64, labelled: bool) -> Plot<'_> {
 pub fn axis_time_label(origin_ns: i64, x_s: f64, step_s: f64, visible_s: f64) -> String {
     let ns = origin_ns.saturating_add((x_s * 1e9).round() as i64);
     const DAY_S: f64 = 86_400.0;
+    if step_s >= 12.0 * AVG_MONTH_S {
+        return format::year_ns(ns);
+    }
+    if step_s >= AVG_MONTH_S {
+        return format::month_ns(ns);
+    }
     if step_s >= DAY_S {
         return format::date_ns(ns);
     }
@@ -89,6 +96,73 @@ fn clock_step_ms(at_least_ms: f64) -> i64 {
         .unwrap_or_else(|| ((at_least_ms / MS_PER_DAY as f64).ceil() as i64).max(1) * MS_PER_DAY)
 }
 
+/// The mean length of a calendar month, in seconds (what a month step stands for).
+const AVG_MONTH_S: f64 = 2_629_746.0;
+
+/// Calendar steps in months, for views of months and years.
+const MONTH_STEPS: &[i64] = &[1, 2, 3, 6, 12, 24, 60, 120, 240, 600, 1_200];
+
+/// Clock steps end at a week; coarser marks step on calendar months.
+const LONGEST_CLOCK_STEP_MS: f64 = 604_800_000.0;
+
+/// The smallest calendar step of at least `at_least_s` seconds.
+fn month_step(at_least_s: f64) -> i64 {
+    MONTH_STEPS
+        .iter()
+        .copied()
+        .find(|m| *m as f64 * AVG_MONTH_S >= at_least_s)
+        .unwrap_or(1_200)
+}
+
+/// Months since January 1970 of the UTC month `ms` falls in.
+fn month_index(ms: i64) -> Option<i64> {
+    use chrono::Datelike as _;
+    let t = chrono::DateTime::from_timestamp_millis(ms)?;
+    Some((i64::from(t.year()) - 1970) * 12 + i64::from(t.month0()))
+}
+
+/// Milliseconds since the epoch at the start of month `index` (months since January 1970).
+fn month_start_ms(index: i64) -> Option<i64> {
+    let year = i32::try_from(1970 + index.div_euclid(12)).ok()?;
+    let month = u32::try_from(index.rem_euclid(12) + 1).ok()?;
+    let day = chrono::NaiveDate::from_ymd_opt(year, month, 1)?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+/// Grid marks on the first of a month, midnight UTC, for views too long for clock steps.
+fn calendar_grid_marks(origin_ns: i64, lo_s: f64, hi_s: f64, base_step_s: f64) -> Vec<GridMark> {
+    let fine = month_step(base_step_s);
+    let medium = month_step(fine as f64 * AVG_MONTH_S * 4.0);
+    let coarse = month_step(medium as f64 * AVG_MONTH_S * 4.0);
+    let origin_ms = origin_ns.div_euclid(1_000_000);
+    let origin_rest_s = origin_ns.rem_euclid(1_000_000) as f64 / 1e9;
+    let at_ms = |x_s: f64| origin_ms.saturating_add(((x_s - origin_rest_s) * 1e3) as i64);
+    let (Some(lo), Some(hi)) = (month_index(at_ms(lo_s)), month_index(at_ms(hi_s))) else {
+        return Vec::new();
+    };
+    let (first, last) = (lo.div_euclid(fine), hi.div_euclid(fine) + 1);
+    if last - first > 10_000 {
+        return Vec::new();
+    }
+    (first..=last)
+        .filter_map(|k| {
+            let index = k * fine;
+            let start_ms = month_start_ms(index)?;
+            let step = if index.rem_euclid(coarse) == 0 {
+                coarse
+            } else if index.rem_euclid(medium) == 0 {
+                medium
+            } else {
+                fine
+            };
+            Some(GridMark {
+                value: (start_ms - origin_ms) as f64 / 1e3 - origin_rest_s,
+                step_size: step as f64 * AVG_MONTH_S,
+            })
+        })
+        .collect()
+}
+
 /// Grid marks where the UTC clock is round (x in seconds after `origin_ns`): fine, medium and
 /// coarse steps, each mark tagged with the coarsest step it falls on.
 fn clock_grid_marks(origin_ns: i64, input: GridInput) -> Vec<GridMark> {
@@ -96,7 +170,11 @@ fn clock_grid_marks(origin_ns: i64, input: GridInput) -> Vec<GridMark> {
     if !(lo_s.is_finite() && hi_s.is_finite()) || hi_s < lo_s {
         return Vec::new();
     }
-    let fine_ms = clock_step_ms(input.base_step_size.abs().max(1e-9) * 1e3);
+    let base_step_s = input.base_step_size.abs().max(1e-9);
+    if base_step_s * 1e3 > LONGEST_CLOCK_STEP_MS {
+        return calendar_grid_marks(origin_ns, lo_s, hi_s, base_step_s);
+    }
+    let fine_ms = clock_step_ms(base_step_s * 1e3);
     let medium_ms = clock_step_ms(fine_ms as f64 * 4.0);
     let coarse_ms = clock_step_ms(medium_ms as f64 * 4.0);
     // Whole milliseconds since the epoch at the view's edges.
@@ -170,6 +248,40 @@ mod tests {
             .map(|m| axis_time_label(origin_ns, m.value, m.step_size, 600.0))
             .collect();
         assert_eq!(labels, ["10:35:00", "10:40:00"]);
+    }
+
+    #[test]
+    fn views_of_years_step_on_calendar_months_and_read_as_months_and_years() {
+        // About three years, asked for a mark every 50 days or so.
+        let marks = clock_grid_marks(
+            ORIGIN_NS,
+            GridInput {
+                bounds: (0.0, 3.0 * 365.0 * 86_400.0),
+                base_step_size: 50.0 * 86_400.0,
+            },
+        );
+        assert!(marks.len() > 10, "{}", marks.len());
+        let visible_s = 3.0 * 365.0 * 86_400.0;
+        let labels: Vec<String> = marks
+            .iter()
+            .filter(|m| m.value >= 0.0)
+            .map(|m| {
+                let ns = ORIGIN_NS + (m.value * 1e9).round() as i64;
+                // Every mark is the first of a month at midnight UTC.
+                assert!(
+                    format::time_ns(ns).contains("-01 00:00:00"),
+                    "{}",
+                    format::time_ns(ns)
+                );
+                axis_time_label(ORIGIN_NS, m.value, m.step_size, visible_s)
+            })
+            .collect();
+        // Two-month steps from 2027-01; the years stand out.
+        assert_eq!(
+            labels.get(..4),
+            Some(&["2027", "2027-03", "2027-05", "2027-07"].map(String::from)[..])
+        );
+        assert!(labels.contains(&"2028".to_owned()), "{labels:?}");
     }
 
     #[test]
