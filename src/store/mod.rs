@@ -14,6 +14,7 @@ mod prediction_writer;
 mod prepare;
 mod queries;
 mod schema;
+mod trace_summary;
 mod view_queries;
 mod writer;
 
@@ -34,6 +35,7 @@ pub use prediction_writer::{PredictionRecord, PredictionWriter, Scalar};
 pub use prepare::{PreparedBlock, prepare_blocks};
 pub use queries::{ImportRow, StoreCounts};
 pub use schema::SCHEMA_VERSION;
+pub(crate) use trace_summary::{ROOT_RANK_SQL, SummaryRows, SummarySpan, TraceSummary};
 pub use view_queries::{
     Durations, EventRow, LatencyGroup, LinkRow, SpanDetail, SpanRow, TraceRow, TraceSort,
 };

@@ -9,8 +9,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::borrowed_insert::{BorrowedInsert, Param};
 use super::checkpointer::Checkpointer;
 use super::prepare::{PreparedBlock, PreparedScope, PreparedSpan, prepare_blocks};
+use super::trace_summary::{SummaryRows, SummarySpan, TraceSummary, root_rank};
 use super::{Store, StoreError};
-use crate::model::{ResourceSpans, TraceId};
+use crate::model::{ResourceSpans, StatusCode, TraceId};
 
 /// Spans per transaction: an import's first transactions are small, so its first spans show in
 /// the views at once and the checkpoint thread keeps up; later ones may hold half of what the
@@ -166,10 +167,26 @@ impl<'s> SpanWriter<'s> {
                 for prepared in &scope.spans {
                     if inserts.insert_span(conn, prepared, &block.service, &ids)? {
                         stats.inserted += 1;
+                        let span = &prepared.span;
+                        let facts = &prepared.facts;
                         self.summaries
-                            .entry(prepared.span.trace_id)
+                            .entry(span.trace_id)
                             .or_default()
-                            .add(prepared, &block.service);
+                            .add(SummarySpan {
+                                name: &span.name,
+                                service: &block.service,
+                                start_ns: span.start_ns as i64,
+                                end_ns: span.end_ns as i64,
+                                is_error: span.status_code == StatusCode::Error,
+                                root_rank: root_rank(
+                                    &span.span_id,
+                                    span.parent_span_id.as_ref().map(|p| &p[..]),
+                                ),
+                                model: facts
+                                    .request_model
+                                    .as_deref()
+                                    .or(facts.response_model.as_deref()),
+                            });
                     } else {
                         stats.duplicates += 1;
                     }
@@ -233,57 +250,12 @@ impl<'s> SpanWriter<'s> {
 
     /// Merges this transaction's per-trace aggregates into the `traces` rows.
     fn refresh_trace_summaries(&mut self) -> Result<(), StoreError> {
-        let conn = self.store.conn();
-        let mut read = conn.prepare_cached(
-            "SELECT root_name, root_service, root_rank, root_start_ns, start_ns, end_ns,
-                    span_count, error_count, models
-             FROM traces WHERE trace_id = ?1",
-        )?;
-        let mut write = conn.prepare_cached(
-            "INSERT OR REPLACE INTO traces(trace_id, root_name, root_service, root_rank,
-                root_start_ns, start_ns, end_ns, span_count, error_count, models)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for (trace_id, mut agg) in self.summaries.drain() {
-            let existing = read
-                .query_row([&trace_id[..]], |r| {
-                    Ok(TraceSummary {
-                        root: Some(RootCandidate {
-                            name: r.get(0)?,
-                            service: r.get(1)?,
-                            rank: r.get(2)?,
-                            start_ns: r.get(3)?,
-                        }),
-                        start_ns: r.get(4)?,
-                        end_ns: r.get(5)?,
-                        span_count: r.get(6)?,
-                        error_count: r.get(7)?,
-                        models: r
-                            .get::<_, String>(8)?
-                            .split(',')
-                            .filter(|m| !m.is_empty())
-                            .map(str::to_owned)
-                            .collect(),
-                    })
-                })
-                .optional()?;
-            if let Some(old) = existing {
-                agg.merge(old);
+        let mut rows = SummaryRows::prepare(self.store.conn())?;
+        for (trace_id, mut summary) in self.summaries.drain() {
+            if let Some(stored) = rows.read(&trace_id)? {
+                summary.merge(stored);
             }
-            let root = agg.root.unwrap_or_default();
-            let models: Vec<&str> = agg.models.iter().map(String::as_str).collect();
-            write.execute(params![
-                &trace_id[..],
-                root.name,
-                root.service,
-                root.rank,
-                root.start_ns,
-                agg.start_ns,
-                agg.end_ns,
-                agg.span_count,
-                agg.error_count,
-                models.join(","),
-            ])?;
+            rows.write(&trace_id, &summary)?;
         }
         Ok(())
     }
@@ -489,94 +461,6 @@ fn row_id_by_fingerprint(
     };
     cache.insert(fingerprint.to_vec(), id);
     Ok(id)
-}
-
-/// The best name for a trace so far: a span without a parent beats a self-parented one, which
-/// beats any other; among equals the earliest wins.
-#[derive(Clone, Debug, Default)]
-struct RootCandidate {
-    name: String,
-    service: String,
-    rank: i64,
-    start_ns: i64,
-}
-
-impl RootCandidate {
-    fn better_than(&self, other: &RootCandidate) -> bool {
-        (self.rank, self.start_ns) < (other.rank, other.start_ns)
-    }
-}
-
-/// One trace's summary, accumulated in memory during a transaction.
-#[derive(Debug)]
-struct TraceSummary {
-    root: Option<RootCandidate>,
-    start_ns: i64,
-    end_ns: i64,
-    span_count: i64,
-    error_count: i64,
-    models: std::collections::BTreeSet<String>,
-}
-
-impl Default for TraceSummary {
-    fn default() -> Self {
-        Self {
-            root: None,
-            start_ns: i64::MAX,
-            end_ns: i64::MIN,
-            span_count: 0,
-            error_count: 0,
-            models: Default::default(),
-        }
-    }
-}
-
-impl TraceSummary {
-    fn add(&mut self, prepared: &PreparedSpan, service: &str) {
-        let span = &prepared.span;
-        let start_ns = span.start_ns as i64;
-        self.start_ns = self.start_ns.min(start_ns);
-        self.end_ns = self.end_ns.max(span.end_ns as i64);
-        self.span_count += 1;
-        if span.status_code == crate::model::StatusCode::Error {
-            self.error_count += 1;
-        }
-        if let Some(model) = prepared
-            .facts
-            .request_model
-            .as_ref()
-            .or(prepared.facts.response_model.as_ref())
-        {
-            self.models.insert(model.replace(',', " "));
-        }
-        let rank = match span.parent_span_id {
-            None => 0,
-            Some(p) if p == span.span_id => 1,
-            Some(_) => 2,
-        };
-        let candidate = RootCandidate {
-            name: span.name.clone(),
-            service: service.to_owned(),
-            rank,
-            start_ns,
-        };
-        if self.root.as_ref().is_none_or(|r| candidate.better_than(r)) {
-            self.root = Some(candidate);
-        }
-    }
-
-    fn merge(&mut self, old: TraceSummary) {
-        self.start_ns = self.start_ns.min(old.start_ns);
-        self.end_ns = self.end_ns.max(old.end_ns);
-        self.span_count += old.span_count;
-        self.error_count += old.error_count;
-        self.models.extend(old.models);
-        if let Some(old_root) = old.root
-            && self.root.as_ref().is_none_or(|r| old_root.better_than(r))
-        {
-            self.root = Some(old_root);
-        }
-    }
 }
 
 impl Drop for SpanWriter<'_> {
