@@ -31,37 +31,31 @@ pub fn time_ns(ns: i64) -> String {
 
 /// Time of day only (for axes and dense tables).
 pub fn clock_ns(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000) as u32;
-    match chrono::DateTime::from_timestamp(secs, nanos) {
-        Some(t) => t.format("%H:%M:%S%.3f").to_string(),
-        None => format!("{ns}"),
-    }
+    utc_ns(ns, "%H:%M:%S%.3f")
 }
 
 /// The UTC date of a Unix-nanosecond timestamp (`2026-11-22`).
 pub fn date_ns(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    match chrono::DateTime::from_timestamp(secs, 0) {
-        Some(t) => t.format("%Y-%m-%d").to_string(),
-        None => format!("{ns}"),
-    }
+    utc_ns(ns, "%Y-%m-%d")
 }
 
 /// The UTC month of `ns`, as `2026-11`.
 pub fn month_ns(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    match chrono::DateTime::from_timestamp(secs, 0) {
-        Some(t) => t.format("%Y-%m").to_string(),
-        None => format!("{ns}"),
-    }
+    utc_ns(ns, "%Y-%m")
 }
 
 /// The UTC year of `ns`, as `2027`.
 pub fn year_ns(ns: i64) -> String {
+    utc_ns(ns, "%Y")
+}
+
+/// A Unix-nanosecond timestamp in UTC, formatted with chrono's `format`; the bare number when
+/// it is out of chrono's range.
+fn utc_ns(ns: i64, format: &str) -> String {
     let secs = ns.div_euclid(1_000_000_000);
-    match chrono::DateTime::from_timestamp(secs, 0) {
-        Some(t) => t.format("%Y").to_string(),
+    let nanos = ns.rem_euclid(1_000_000_000) as u32;
+    match chrono::DateTime::from_timestamp(secs, nanos) {
+        Some(t) => t.format(format).to_string(),
         None => format!("{ns}"),
     }
 }

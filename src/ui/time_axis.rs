@@ -129,15 +129,54 @@ fn month_start_ms(index: i64) -> Option<i64> {
     Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
 }
 
+/// A plot's time origin split into whole milliseconds since the epoch and the rest, so marks on
+/// whole milliseconds convert to plot x (seconds after the origin) without losing precision.
+struct Origin {
+    ms: i64,
+    rest_s: f64,
+}
+
+impl Origin {
+    fn of(origin_ns: i64) -> Self {
+        Self {
+            ms: origin_ns.div_euclid(1_000_000),
+            rest_s: origin_ns.rem_euclid(1_000_000) as f64 / 1e9,
+        }
+    }
+
+    /// Whole milliseconds since the epoch at plot x `x_s`, rounded by `round`.
+    fn ms_at(&self, x_s: f64, round: fn(f64) -> f64) -> i64 {
+        self.ms
+            .saturating_add(round((x_s - self.rest_s) * 1e3) as i64)
+    }
+
+    /// Plot x of `ms` milliseconds since the epoch.
+    fn x_at(&self, ms: i64) -> f64 {
+        (ms - self.ms) as f64 / 1e3 - self.rest_s
+    }
+}
+
+/// The coarsest of `[fine, medium, coarse]` steps that `at` (a multiple of `fine`) falls on.
+fn coarsest_step(at: i64, [fine, medium, coarse]: [i64; 3]) -> i64 {
+    if at.rem_euclid(coarse) == 0 {
+        coarse
+    } else if at.rem_euclid(medium) == 0 {
+        medium
+    } else {
+        fine
+    }
+}
+
 /// Grid marks on the first of a month, midnight UTC, for views too long for clock steps.
 fn calendar_grid_marks(origin_ns: i64, lo_s: f64, hi_s: f64, base_step_s: f64) -> Vec<GridMark> {
     let fine = month_step(base_step_s);
     let medium = month_step(fine as f64 * AVG_MONTH_S * 4.0);
     let coarse = month_step(medium as f64 * AVG_MONTH_S * 4.0);
-    let origin_ms = origin_ns.div_euclid(1_000_000);
-    let origin_rest_s = origin_ns.rem_euclid(1_000_000) as f64 / 1e9;
-    let at_ms = |x_s: f64| origin_ms.saturating_add(((x_s - origin_rest_s) * 1e3) as i64);
-    let (Some(lo), Some(hi)) = (month_index(at_ms(lo_s)), month_index(at_ms(hi_s))) else {
+    let origin = Origin::of(origin_ns);
+    let (Some(lo), Some(hi)) = (
+        month_index(origin.ms_at(lo_s, f64::floor)),
+        month_index(origin.ms_at(hi_s, f64::ceil)),
+    ) else {
         return Vec::new();
     };
     let (first, last) = (lo.div_euclid(fine), hi.div_euclid(fine) + 1);
@@ -147,17 +186,9 @@ fn calendar_grid_marks(origin_ns: i64, lo_s: f64, hi_s: f64, base_step_s: f64) -
     (first..=last)
         .filter_map(|k| {
             let index = k * fine;
-            let start_ms = month_start_ms(index)?;
-            let step = if index.rem_euclid(coarse) == 0 {
-                coarse
-            } else if index.rem_euclid(medium) == 0 {
-                medium
-            } else {
-                fine
-            };
             Some(GridMark {
-                value: (start_ms - origin_ms) as f64 / 1e3 - origin_rest_s,
-                step_size: step as f64 * AVG_MONTH_S,
+                value: origin.x_at(month_start_ms(index)?),
+                step_size: coarsest_step(index, [fine, medium, coarse]) as f64 * AVG_MONTH_S,
             })
         })
         .collect()
@@ -177,11 +208,9 @@ fn clock_grid_marks(origin_ns: i64, input: GridInput) -> Vec<GridMark> {
     let fine_ms = clock_step_ms(base_step_s * 1e3);
     let medium_ms = clock_step_ms(fine_ms as f64 * 4.0);
     let coarse_ms = clock_step_ms(medium_ms as f64 * 4.0);
-    // Whole milliseconds since the epoch at the view's edges.
-    let origin_ms = origin_ns.div_euclid(1_000_000);
-    let origin_rest_s = origin_ns.rem_euclid(1_000_000) as f64 / 1e9;
-    let lo_ms = origin_ms.saturating_add(((lo_s - origin_rest_s) * 1e3).floor() as i64);
-    let hi_ms = origin_ms.saturating_add(((hi_s - origin_rest_s) * 1e3).ceil() as i64);
+    let origin = Origin::of(origin_ns);
+    let lo_ms = origin.ms_at(lo_s, f64::floor);
+    let hi_ms = origin.ms_at(hi_s, f64::ceil);
     let first = lo_ms.div_euclid(fine_ms);
     let last = hi_ms.div_euclid(fine_ms) + 1;
     if last - first > 10_000 {
@@ -190,16 +219,9 @@ fn clock_grid_marks(origin_ns: i64, input: GridInput) -> Vec<GridMark> {
     (first..=last)
         .map(|k| {
             let at_ms = k * fine_ms;
-            let step_ms = if at_ms.rem_euclid(coarse_ms) == 0 {
-                coarse_ms
-            } else if at_ms.rem_euclid(medium_ms) == 0 {
-                medium_ms
-            } else {
-                fine_ms
-            };
             GridMark {
-                value: (at_ms - origin_ms) as f64 / 1e3 - origin_rest_s,
-                step_size: step_ms as f64 / 1e3,
+                value: origin.x_at(at_ms),
+                step_size: coarsest_step(at_ms, [fine_ms, medium_ms, coarse_ms]) as f64 / 1e3,
             }
         })
         .collect()
